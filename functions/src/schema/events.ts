@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { timestampSchema } from './common.js';
+
+export const EVENT_SOURCES = ['cron', 'worker', 'schedule', 'process'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+export const eventCountsSchema = z.object({
+  processed: z.number().int(),
+  succeeded: z.number().int(),
+  queued: z.number().int(),
+  duplicates: z.number().int(),
+  failed: z.number().int(),
+  retried: z.number().int(),
+  reset: z.number().int(),
+  deleted: z.number().int(),
+});
+export type EventCounts = z.infer<typeof eventCountsSchema>;
+
+export function emptyCounts(): EventCounts {
+  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, reset: 0, deleted: 0 };
+}
+
+export const schedulerEventSchema = z.object({
+  source: z.enum(EVENT_SOURCES),
+  operation: z.string(),
+  counts: eventCountsSchema,
+  durationMs: z.number(),
+  at: timestampSchema,
+  error: z.string().nullable(),
+  /** Providers whose circuit this run opened. */
+  circuitsOpened: z.array(z.string()),
+  workerId: z.string().nullable(),
+});
+export type SchedulerEvent = z.infer<typeof schedulerEventSchema>;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { timestampSchema } from './common.js';
+
+export const CADENCES = ['hourly', 'every6h', 'daily', 'weekly'] as const;
+export const cadenceSchema = z.enum(CADENCES);
+export type Cadence = z.infer<typeof cadenceSchema>;
+
+export const INTEGRATION_STATUSES = ['connected', 'disconnected', 'error'] as const;
+export const integrationStatusSchema = z.enum(INTEGRATION_STATUSES);
+export type IntegrationStatus = z.infer<typeof integrationStatusSchema>;
+
+/** The only part of an integration its owner may change (firestore.rules enforces it). */
+export const automationSchema = z.object({
+  enabled: z.boolean(),
+  cadence: cadenceSchema,
+  lookbackDays: z.number().int().min(1).max(90),
+});
+export type Automation = z.infer<typeof automationSchema>;
+
+export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily', lookbackDays: 28 };
+
+export const integrationDocumentSchema = z.object({
+  status: integrationStatusSchema,
+  accountId: z.string().nullable(),
+  automation: automationSchema,
+  nextRunAt: timestampSchema.nullable(),
+  lastSyncedAt: timestampSchema.nullable(),
+  lastSyncStatus: z.enum(['succeeded', 'failed']).nullable(),
+  lastRequestedAt: timestampSchema.nullable(),
+  lastError: z.string().nullable(),
+  /** Denormalized owner id so collection-group queries can name the user without a read. */
+  userId: z.string(),
+});
+export type IntegrationDocument = z.infer<typeof integrationDocumentSchema>;
