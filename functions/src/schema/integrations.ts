@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timestampSchema } from './common.js';
+import { providerIdSchema, timestampSchema } from './common.js';
 
 export const CADENCES = ['hourly', 'every6h', 'daily', 'weekly'] as const;
 export const cadenceSchema = z.enum(CADENCES);
@@ -28,7 +28,8 @@ export const integrationDocumentSchema = z.object({
   lastSyncStatus: z.enum(['succeeded', 'failed']).nullable(),
   lastRequestedAt: timestampSchema.nullable(),
   lastError: z.string().nullable(),
-  /** Denormalized owner id so collection-group queries can name the user without a read. */
+  /** Owner and provider, denormalized so collection-group queries need no extra reads. */
   userId: z.string(),
+  providerId: providerIdSchema,
 });
 export type IntegrationDocument = z.infer<typeof integrationDocumentSchema>;

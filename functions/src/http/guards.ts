@@ -1,0 +1,41 @@
+import type { DecodedIdToken } from 'firebase-admin/auth';
+import { bearerToken, cronKeyMatches, isAdmin, verifyIdToken } from '../auth/index.js';
+import type { AppContext } from '../context.js';
+import { HttpError, type ApiRequest } from './respond.js';
+
+const header = (req: ApiRequest, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** With no secret configured nothing is accepted: the endpoint is closed, not open. */
+function assertSecretConfigured(ctx: AppContext): string {
+  if (!ctx.config.cronSecret) throw new HttpError(503, 'the cron key is not configured on the server (see /health)');
+  return ctx.config.cronSecret;
+}
+
+export function requireCronKey(ctx: AppContext, req: ApiRequest): void {
+  const secret = assertSecretConfigured(ctx);
+  const presented = header(req, 'x-cron-key');
+  if (presented === undefined) throw new HttpError(401, 'x-cron-key header is required', 'x-cron-key');
+  if (!cronKeyMatches(presented, secret)) throw new HttpError(401, 'x-cron-key is not valid', 'x-cron-key');
+}
+
+export async function requireUser(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+  const token = bearerToken(header(req, 'authorization'));
+  if (!token) throw new HttpError(401, 'Authorization: Bearer <Firebase ID token> is required', 'authorization');
+  const decoded = await verifyIdToken(ctx.auth, token);
+  if (!decoded) throw new HttpError(401, 'the ID token is invalid, expired or revoked', 'authorization');
+  return decoded;
+}
+
+/** Cron key (schedulers, scripts) or a signed-in admin (the Ads Hub). */
+export async function requireAdminOrCronKey(ctx: AppContext, req: ApiRequest): Promise<'cron-key' | DecodedIdToken> {
+  if (header(req, 'x-cron-key') !== undefined || header(req, 'authorization') === undefined) {
+    requireCronKey(ctx, req);
+    return 'cron-key';
+  }
+  const user = await requireUser(ctx, req);
+  if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may schedule syncs');
+  return user;
+}

@@ -1,0 +1,107 @@
+import { Timestamp, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
+import {
+  DEFAULT_PRIORITY,
+  laneOf,
+  type DateWindow,
+  type JobDocument,
+  type JobPayload,
+  type JobType,
+  type ProviderId,
+} from '../schema/index.js';
+import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+
+export interface EnqueueRequest {
+  userId: string;
+  providerId: ProviderId | null;
+  jobType: JobType;
+  priority?: number;
+  runAfter?: Date;
+  maxAttempts?: number;
+  window?: DateWindow | null;
+  payload?: JobPayload;
+  /** Overrides the (lane, user, provider) key, for system jobs. */
+  dedupeKey?: string;
+  /** Extra writes committed atomically with the new job (not applied to a duplicate). */
+  alsoWrite?: (batch: WriteBatch) => void;
+}
+
+export interface EnqueueResult {
+  jobId: string;
+  duplicate: boolean;
+  /** A duplicate whose priority was raised to the request's. */
+  priorityRaised: boolean;
+}
+
+export function dedupeKeyOf(req: Pick<EnqueueRequest, 'jobType' | 'userId' | 'providerId' | 'dedupeKey'>): string {
+  return req.dedupeKey ?? `${laneOf(req.jobType)}:${req.userId}:${req.providerId ?? 'all'}`;
+}
+
+export function newJobDocument(req: EnqueueRequest, defaultMaxAttempts: number, now = Timestamp.now()): JobDocument {
+  return {
+    userId: req.userId,
+    providerId: req.providerId,
+    jobType: req.jobType,
+    lane: laneOf(req.jobType),
+    dedupeKey: dedupeKeyOf(req),
+    status: 'queued',
+    priority: req.priority ?? DEFAULT_PRIORITY[req.jobType],
+    runAfter: req.runAfter ? Timestamp.fromDate(req.runAfter) : now,
+    attempts: 0,
+    maxAttempts: req.maxAttempts ?? defaultMaxAttempts,
+    lease: null,
+    window: req.window ?? null,
+    progress: null,
+    payload: req.payload ?? {},
+    lastError: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: now,
+  };
+}
+
+/**
+ * Adds a job unless its (lane, user, provider) already has an active one. The lock
+ * document and the job are created in one atomic batch; `create()` fails if the lock
+ * exists, so concurrent enqueues race on a precondition, not on transaction locks
+ * (which the emulator holds for up to 30 s).
+ */
+export async function enqueueJob(db: Firestore, req: EnqueueRequest, defaultMaxAttempts = 3): Promise<EnqueueResult> {
+  const key = dedupeKeyOf(req);
+  const lock = lockRef(db, key);
+  // A lock seen during a race may be released before we read it: try again, a few times.
+  for (let round = 0; round < 5; round++) {
+    const jobRef = jobsCollection(db).doc();
+    const doc = newJobDocument(req, defaultMaxAttempts);
+    const batch = db.batch();
+    batch.create(lock, { jobId: jobRef.id, createdAt: doc.createdAt });
+    batch.create(jobRef, doc);
+    req.alsoWrite?.(batch);
+    try {
+      await batch.commit();
+      return { jobId: jobRef.id, duplicate: false, priorityRaised: false };
+    } catch (error) {
+      if (!hasCode(error, GRPC.ALREADY_EXISTS)) throw error;
+    }
+    const held = await lock.get();
+    const existingId = held.get('jobId') as string | undefined;
+    if (!held.exists || !existingId) continue;
+    const priorityRaised = req.priority !== undefined && (await raisePriority(db, existingId, req.priority));
+    return { jobId: existingId, duplicate: true, priorityRaised };
+  }
+  throw new Error(`enqueue of ${key} kept racing with jobs finishing; try again`);
+}
+
+/** A person asking for a sync while a nightly one waits: move the waiting job up. */
+async function raisePriority(db: Firestore, jobId: string, priority: number): Promise<boolean> {
+  const ref = jobsCollection(db).doc(jobId);
+  const snap = await ref.get();
+  if (!snap.exists || snap.get('status') !== 'queued' || (snap.get('priority') as number) >= priority) return false;
+  try {
+    await ref.update({ priority, updatedAt: Timestamp.now() }, { lastUpdateTime: snap.updateTime! });
+    return true;
+  } catch (error) {
+    if (hasCode(error, GRPC.FAILED_PRECONDITION)) return false;
+    throw error;
+  }
+}

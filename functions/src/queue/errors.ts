@@ -1,0 +1,38 @@
+/**
+ * The worker branches on these. Anything else a handler throws counts as a transient
+ * failure and is retried with backoff.
+ */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+export class RetryableJobError extends Error {
+  override readonly name = 'RetryableJobError';
+  constructor(
+    message: string,
+    /** Wait at least this long before the next attempt (a platform's reset hint). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The job's lease was taken over (stale reset, cancel): this worker must stop writing. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly jobId: string) {
+    super(`lease on job ${jobId} was lost; its newer state was kept`);
+  }
+}
+
+export class JobTimeoutError extends Error {
+  override readonly name = 'JobTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`job exceeded its ${timeoutMs} ms timeout`);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return text.slice(0, 1000);
+}

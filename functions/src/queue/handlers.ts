@@ -1,0 +1,25 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import type { Job, JobPayload, JobType, Progress } from '../schema/index.js';
+
+export interface JobContext {
+  job: Job;
+  db: Firestore;
+  /** Aborted when the job's timeout or the worker's budget runs out. */
+  signal: AbortSignal;
+  /** Persists progress and extends the lease. */
+  reportProgress(progress: Progress): Promise<void>;
+}
+
+export interface JobOutcome {
+  /** Jobs this handler enqueued (fan-out), and how many of those already existed. */
+  queued?: number;
+  duplicates?: number;
+  /** Run the job again right away with this payload, keeping its dedupe slot. */
+  continueWith?: JobPayload;
+  progress?: Progress;
+}
+
+export type JobHandler = (context: JobContext) => Promise<JobOutcome | void>;
+
+/** One handler per job type; a job type without one fails permanently, never crashes. */
+export type HandlerRegistry = Partial<Record<JobType, JobHandler>>;

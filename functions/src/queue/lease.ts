@@ -1,0 +1,90 @@
+import { FieldValue, Timestamp, type DocumentReference, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
+import type { Job, JobPayload, Progress } from '../schema/index.js';
+import { backoffDelayMs, type RetryPolicy } from './backoff.js';
+import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { LeaseLostError, PermanentJobError, RetryableJobError, errorMessage } from './errors.js';
+
+export type FailureOutcome = 'retried' | 'failed';
+
+/**
+ * A claimed job. Every write is fenced on the document's update time as this worker last
+ * wrote it: if anyone else changed the job since (a stale reset, a cancel), the write is
+ * refused with LeaseLostError and the newer state stands.
+ */
+export class JobLease {
+  private version: Timestamp;
+
+  constructor(
+    private readonly db: Firestore,
+    readonly job: Job,
+    version: Timestamp,
+    private readonly leaseMs: number,
+  ) {
+    this.version = version;
+  }
+
+  get ref(): DocumentReference {
+    return jobsCollection(this.db).doc(this.job.id);
+  }
+
+  private async write(data: Record<string, unknown>, releaseLock = false): Promise<void> {
+    const batch: WriteBatch = this.db.batch();
+    batch.update(this.ref, { ...data, updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: this.version });
+    // The lock belongs to this job for as long as the job is active, so finishing the job
+    // and freeing its (lane, user, provider) slot happen in one atomic commit.
+    if (releaseLock) batch.delete(lockRef(this.db, this.job.dedupeKey));
+    try {
+      const [result] = await batch.commit();
+      if (result) this.version = result.writeTime;
+    } catch (error) {
+      if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) throw new LeaseLostError(this.job.id);
+      throw error;
+    }
+  }
+
+  private expiresAt(): Timestamp {
+    return Timestamp.fromMillis(Date.now() + this.leaseMs);
+  }
+
+  /** Records progress and extends the lease, so long jobs are not mistaken for stale ones. */
+  async reportProgress(progress: Progress): Promise<void> {
+    await this.write({ progress, 'lease.expiresAt': this.expiresAt() });
+  }
+
+  async succeed(progress?: Progress): Promise<void> {
+    await this.write(
+      {
+        status: 'succeeded',
+        lease: null,
+        lastError: null,
+        finishedAt: FieldValue.serverTimestamp(),
+        ...(progress ? { progress } : {}),
+      },
+      true,
+    );
+  }
+
+  /** Runs the job again now with a new payload, keeping its dedupe slot (fan-out pages). */
+  async continueWith(payload: JobPayload): Promise<void> {
+    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.now() });
+  }
+
+  /**
+   * Retries with backoff, or fails the job for good when it is out of attempts or the
+   * error is permanent. lastError is kept either way.
+   */
+  async fail(error: unknown, retry: RetryPolicy): Promise<FailureOutcome> {
+    const message = errorMessage(error);
+    const permanent = error instanceof PermanentJobError;
+    if (permanent || this.job.attempts >= this.job.maxAttempts) {
+      await this.write({ status: 'failed', lease: null, lastError: message, finishedAt: FieldValue.serverTimestamp() }, true);
+      return 'failed';
+    }
+    const delay = Math.max(
+      backoffDelayMs(this.job.attempts, retry),
+      error instanceof RetryableJobError ? (error.retryAfterMs ?? 0) : 0,
+    );
+    await this.write({ status: 'queued', lease: null, lastError: message, runAfter: Timestamp.fromMillis(Date.now() + delay) });
+    return 'retried';
+  }
+}

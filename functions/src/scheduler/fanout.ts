@@ -1,0 +1,120 @@
+import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler } from '../queue/index.js';
+import { cadenceSchema, providerIdSchema, type JobPayload, type ProviderId } from '../schema/index.js';
+import { DUE_SLACK_MS, nextRunAfter } from './cadence.js';
+
+/**
+ * process_all_users and "schedule for all users" answer 202 after enqueuing one fan-out
+ * job; the worker expands it a page at a time, so no request ever writes hundreds of
+ * documents and a crash mid-way resumes from the stored cursor.
+ */
+export const fanOutPayloadSchema = z.object({
+  /** due: connected, automation on, nextRunAt reached. all-connected: every connected one. */
+  mode: z.enum(['due', 'all-connected']),
+  runAt: z.number(),
+  maxUsers: z.number().int().min(1),
+  jobType: z.enum(['scheduled-sync', 'manual-sync']),
+  timeframeDays: z.number().int().nullable(),
+  providerId: providerIdSchema.nullable(),
+  priority: z.number().int().nullable(),
+  /** Last integration handled: [nextRunAt millis or null, document path]. */
+  cursor: z.tuple([z.number().nullable(), z.string()]).nullable(),
+  page: z.number().int().min(0),
+});
+export type FanOutPayload = z.infer<typeof fanOutPayloadSchema>;
+
+export const PROCESS_ALL_USERS_KEY = 'system:process_all_users';
+export const scheduleAllUsersKey = (providerId: ProviderId | null) => `system:schedule_all_users:${providerId ?? 'all'}`;
+
+export async function enqueueFanOut(
+  db: Firestore,
+  payload: Omit<FanOutPayload, 'cursor' | 'page' | 'runAt'>,
+  dedupeKey: string,
+): Promise<EnqueueResult> {
+  const full: FanOutPayload = { ...payload, runAt: Date.now(), cursor: null, page: 0 };
+  return enqueueJob(db, { userId: 'system', providerId: null, jobType: 'fan-out', dedupeKey, payload: full });
+}
+
+/** Integrations per user at most: one per provider. */
+const PER_USER = providerIdSchema.options.length;
+const ENQUEUE_PARALLELISM = 32;
+
+function pageQuery(db: Firestore, p: FanOutPayload): Query {
+  let query: Query = db.collectionGroup('integrations').where('status', '==', 'connected');
+  if (p.providerId) query = query.where('providerId', '==', p.providerId);
+  if (p.mode === 'due') {
+    query = query
+      .where('automation.enabled', '==', true)
+      .where('nextRunAt', '<=', Timestamp.fromMillis(p.runAt + DUE_SLACK_MS))
+      .orderBy('nextRunAt')
+      .orderBy(FieldPath.documentId());
+    if (p.cursor) query = query.startAfter(Timestamp.fromMillis(p.cursor[0] ?? 0), p.cursor[1]);
+  } else {
+    query = query.orderBy(FieldPath.documentId());
+    if (p.cursor) query = query.startAfter(p.cursor[1]);
+  }
+  return query.limit(p.maxUsers * PER_USER);
+}
+
+/** The page's documents, cut after the maxUsers-th distinct user. */
+function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): QueryDocumentSnapshot[] {
+  const users = new Set<string>();
+  const kept: QueryDocumentSnapshot[] = [];
+  for (const doc of docs) {
+    const userId = doc.get('userId') as string;
+    if (!users.has(userId) && users.size >= maxUsers) break;
+    users.add(userId);
+    kept.push(doc);
+  }
+  return kept;
+}
+
+export const fanOutHandler: JobHandler = async ({ job, db }) => {
+  const payload = fanOutPayloadSchema.parse(job.payload);
+  const snap = await pageQuery(db, payload).get();
+  const docs = firstUsers(snap.docs, payload.maxUsers);
+  const now = new Date();
+  const limit = pLimit(ENQUEUE_PARALLELISM);
+  let queued = 0;
+  let duplicates = 0;
+
+  await Promise.all(
+    docs.map((doc) =>
+      limit(async () => {
+        const providerId = doc.get('providerId') as ProviderId;
+        const cadence = cadenceSchema.catch('daily').parse(doc.get('automation.cadence'));
+        const advance =
+          payload.mode === 'due' ? { nextRunAt: Timestamp.fromDate(nextRunAfter(cadence, now)), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
+        const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
+        try {
+          const result = await enqueueJob(db, {
+            userId: doc.get('userId') as string,
+            providerId,
+            jobType: payload.jobType,
+            ...(payload.priority !== null ? { priority: payload.priority } : {}),
+            payload: jobPayload,
+            // Fenced: if the owner changed the integration meanwhile, neither write lands and
+            // the integration is considered again on the next run.
+            alsoWrite: (batch) => batch.update(doc.ref, advance, { lastUpdateTime: doc.updateTime }),
+          });
+          if (!result.duplicate) {
+            queued++;
+            return;
+          }
+          duplicates++;
+          await doc.ref.update(advance, { lastUpdateTime: doc.updateTime });
+        } catch (error) {
+          if (!hasCode(error, GRPC.FAILED_PRECONDITION)) throw error;
+        }
+      }),
+    ),
+  );
+
+  const last = docs.at(-1);
+  const more = docs.length < snap.size || snap.size === payload.maxUsers * PER_USER;
+  if (!last || !more) return { queued, duplicates };
+  const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
+  return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
+};

@@ -1,0 +1,187 @@
+import { Timestamp } from 'firebase-admin/firestore';
+import { alertsFor, sendAlerts } from '../alerts/index.js';
+import type { AppContext } from '../context.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
+import {
+  emptyCounts,
+  integrationDocumentSchema,
+  type CronBody,
+  type EventCounts,
+  type EventSource,
+  type ProviderId,
+  type ScheduleBody,
+} from '../schema/index.js';
+import { EVENTS_COLLECTION_PATH, recordEvent } from './events.js';
+import { PROCESS_ALL_USERS_KEY, enqueueFanOut, scheduleAllUsersKey } from './fanout.js';
+
+/** Records the run as one scheduler event and raises any alerts it deserves. */
+async function finishRun(
+  ctx: AppContext,
+  source: EventSource,
+  operation: string,
+  started: number,
+  counts: EventCounts,
+  extra: { circuitsOpened?: string[]; workerId?: string; permanentFailures?: { jobId: string; error: string }[] } = {},
+): Promise<string> {
+  const eventId = await recordEvent(ctx.db, {
+    source,
+    operation,
+    counts,
+    durationMs: Date.now() - started,
+    circuitsOpened: extra.circuitsOpened,
+    workerId: extra.workerId,
+  });
+  const alerts = alertsFor(
+    { source, operation, counts, circuitsOpened: extra.circuitsOpened ?? [], permanentFailures: extra.permanentFailures ?? [] },
+    ctx.config.alerts,
+  );
+  await sendAlerts(ctx.db, alerts, ctx.config.alerts);
+  return eventId;
+}
+
+export type CronResult =
+  | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
+  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; eventId: string }
+  | { operation: 'reset_stale_jobs'; reset: number; failed: number; eventId: string };
+
+export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
+  const started = Date.now();
+  const counts = emptyCounts();
+  switch (body.operation) {
+    case 'process_all_users': {
+      const result = await enqueueFanOut(
+        ctx.db,
+        {
+          mode: 'due',
+          maxUsers: body.maxUsers,
+          jobType: body.jobType,
+          timeframeDays: body.timeframeDays ?? null,
+          providerId: null,
+          priority: null,
+        },
+        PROCESS_ALL_USERS_KEY,
+      );
+      if (result.duplicate) counts.duplicates = 1;
+      else counts.queued = 1;
+      const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
+      return { operation: body.operation, jobId: result.jobId, duplicate: result.duplicate, eventId };
+    }
+    case 'cleanup_old_jobs': {
+      const deleted = await cleanupOldJobs(ctx.db, {
+        retentionDays: body.retentionDays ?? ctx.config.queue.retentionDays,
+        eventsCollectionPath: EVENTS_COLLECTION_PATH,
+      });
+      counts.deleted = deleted.jobs + deleted.events;
+      const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
+      return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
+    }
+    case 'reset_stale_jobs': {
+      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000 });
+      counts.reset = result.reset;
+      counts.failed = result.failed;
+      const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
+      return { operation: body.operation, reset: result.reset, failed: result.failed, eventId };
+    }
+  }
+}
+
+export interface WorkerCall {
+  maxJobs: number;
+  maxUsers?: number;
+  userId?: string;
+  /** Wall-clock budget; defaults to the configured worker budget. */
+  budgetMs?: number;
+}
+
+export async function runWorkerCall(
+  ctx: AppContext,
+  call: WorkerCall,
+  source: Extract<EventSource, 'worker' | 'process'>,
+): Promise<WorkerReport & { eventId: string }> {
+  const q = ctx.config.queue;
+  const report = await runWorker(ctx.db, {
+    maxJobs: call.maxJobs,
+    maxUsers: call.maxUsers,
+    userId: call.userId,
+    concurrency: q.concurrency,
+    budgetMs: call.budgetMs ?? q.workerBudgetMs,
+    jobTimeoutMs: q.jobTimeoutMs,
+    retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
+    circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
+    handlers: ctx.handlers,
+  });
+  const eventId = await finishRun(ctx, source, source === 'process' ? 'process_user' : 'run_jobs', Date.now() - report.durationMs, report.counts, {
+    circuitsOpened: report.circuitsOpened,
+    workerId: report.workerId,
+    permanentFailures: report.jobs.filter((j) => j.result === 'failed').map((j) => ({ jobId: j.id, error: j.error ?? 'unknown' })),
+  });
+  return { ...report, eventId };
+}
+
+export interface ScheduleResult {
+  jobs: { providerId: ProviderId | null; jobId: string; duplicate: boolean }[];
+  fanOut: boolean;
+  eventId: string;
+}
+
+export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promise<ScheduleResult> {
+  const started = Date.now();
+  const counts = emptyCounts();
+  const jobs: ScheduleResult['jobs'] = [];
+  if (body.allUsers) {
+    const result = await enqueueFanOut(
+      ctx.db,
+      {
+        mode: 'all-connected',
+        maxUsers: 500,
+        jobType: body.jobType === 'initial-backfill' ? 'manual-sync' : body.jobType,
+        timeframeDays: body.timeframeDays ?? null,
+        providerId: body.providerId ?? null,
+        priority: body.priority ?? null,
+      },
+      scheduleAllUsersKey(body.providerId ?? null),
+    );
+    jobs.push({ providerId: body.providerId ?? null, jobId: result.jobId, duplicate: result.duplicate });
+  } else {
+    const userId = body.userId!;
+    const integrations = ctx.db.collection('users').doc(userId).collection('integrations');
+    const snaps = body.providerId
+      ? [await integrations.doc(body.providerId).get()].filter((s) => s.exists)
+      : (await integrations.get()).docs;
+    if (snaps.length === 0) {
+      throw new NotFoundError(
+        body.providerId ? `user ${userId} has no ${body.providerId} integration` : `user ${userId} has no integrations`,
+        body.providerId ? 'providerId' : 'userId',
+      );
+    }
+    const connected = snaps.filter((s) => integrationDocumentSchema.shape.status.parse(s.get('status')) === 'connected');
+    if (connected.length === 0) {
+      throw new ConflictError(
+        body.providerId ? `the ${body.providerId} integration is not connected` : `user ${userId} has no connected integration`,
+        body.providerId ? 'providerId' : 'userId',
+      );
+    }
+    const now = Timestamp.now();
+    for (const snap of connected) {
+      const providerId = snap.id as ProviderId;
+      const result = await enqueueJob(
+        ctx.db,
+        {
+          userId,
+          providerId,
+          jobType: body.jobType,
+          priority: body.priority,
+          payload: body.timeframeDays ? { timeframeDays: body.timeframeDays } : {},
+          alsoWrite: (batch) => batch.update(snap.ref, { lastRequestedAt: now }),
+        },
+        ctx.config.queue.maxAttempts,
+      );
+      jobs.push({ providerId, jobId: result.jobId, duplicate: result.duplicate });
+    }
+  }
+  counts.queued = jobs.filter((j) => !j.duplicate).length;
+  counts.duplicates = jobs.length - counts.queued;
+  const eventId = await finishRun(ctx, 'schedule', body.allUsers ? 'schedule_all_users' : 'schedule_user', started, counts);
+  return { jobs, fanOut: body.allUsers === true, eventId };
+}

@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './jobs.js';
+export * from './integrations.js';
+export * from './events.js';
+export * from './requests.js';

@@ -1,0 +1,84 @@
+import type { Firestore, Timestamp } from 'firebase-admin/firestore';
+import { isOpen, jobFromSnapshot, jobsCollection, loadCircuits } from '../queue/index.js';
+import type { Job, JobStatus, ProviderId } from '../schema/index.js';
+
+const iso = (t: Timestamp | null | undefined): string | null => (t ? t.toDate().toISOString() : null);
+
+export interface JobView {
+  id: string;
+  providerId: ProviderId | null;
+  jobType: Job['jobType'];
+  status: JobStatus;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  progress: Job['progress'];
+  /** Estimated finish of a running job, from its progress rate so far. */
+  eta: string | null;
+  runAfter: string | null;
+  lastError: string | null;
+  createdAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export function estimateFinish(job: Pick<Job, 'status' | 'progress' | 'startedAt'>, now = Date.now()): Date | null {
+  if (job.status !== 'running' || !job.progress || !job.startedAt) return null;
+  const { done, total } = job.progress;
+  if (done <= 0 || total <= 0) return null;
+  const elapsed = now - job.startedAt.toMillis();
+  return new Date(job.startedAt.toMillis() + (elapsed * total) / done);
+}
+
+export function jobView(job: Job, now = Date.now()): JobView {
+  const eta = estimateFinish(job, now);
+  return {
+    id: job.id,
+    providerId: job.providerId,
+    jobType: job.jobType,
+    status: job.status,
+    priority: job.priority,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    progress: job.progress,
+    eta: eta ? eta.toISOString() : null,
+    runAfter: iso(job.runAfter as Timestamp),
+    lastError: job.lastError,
+    createdAt: iso(job.createdAt as Timestamp),
+    startedAt: iso(job.startedAt as Timestamp | null),
+    finishedAt: iso(job.finishedAt as Timestamp | null),
+  };
+}
+
+/** What the signed-in user may see: their integrations, their queue, paused providers. */
+export async function userStatus(db: Firestore, userId: string) {
+  const mine = jobsCollection(db).where('userId', '==', userId);
+  const count = async (status: JobStatus) => (await mine.where('status', '==', status).count().get()).data().count;
+  const [integrations, recent, queued, running, failed, circuits] = await Promise.all([
+    db.collection('users').doc(userId).collection('integrations').get(),
+    mine.orderBy('createdAt', 'desc').limit(20).get(),
+    count('queued'),
+    count('running'),
+    count('failed'),
+    loadCircuits(db),
+  ]);
+  return {
+    userId,
+    integrations: integrations.docs.map((doc) => ({
+      providerId: doc.id,
+      status: doc.get('status') as string,
+      accountId: (doc.get('accountId') as string | null | undefined) ?? null,
+      automation: doc.get('automation') as unknown,
+      nextRunAt: iso(doc.get('nextRunAt') as Timestamp | null),
+      lastSyncedAt: iso(doc.get('lastSyncedAt') as Timestamp | null),
+      lastSyncStatus: (doc.get('lastSyncStatus') as string | null | undefined) ?? null,
+      lastRequestedAt: iso(doc.get('lastRequestedAt') as Timestamp | null),
+      lastError: (doc.get('lastError') as string | null | undefined) ?? null,
+    })),
+    queue: { queued, running, failed },
+    recentJobs: recent.docs.map((doc) => jobView(jobFromSnapshot(doc))),
+    pausedProviders: [...circuits.values()]
+      .filter((c) => isOpen(c))
+      .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString(), lastError: c.lastError })),
+  };
+}

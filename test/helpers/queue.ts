@@ -1,0 +1,29 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import { jobFromSnapshot, jobsCollection, runWorker, type HandlerRegistry, type WorkerOptions } from '../../functions/src/queue/index.js';
+import type { Job } from '../../functions/src/schema/index.js';
+
+export function workerOptions(handlers: HandlerRegistry, overrides: Partial<WorkerOptions> = {}): WorkerOptions {
+  return {
+    maxJobs: 1000,
+    concurrency: 8,
+    budgetMs: 60_000,
+    jobTimeoutMs: 10_000,
+    retry: { baseMs: 200, maxMs: 10_000, maxAttempts: 3 },
+    circuit: { failureThreshold: 5, cooldownMs: 60_000 },
+    handlers,
+    ...overrides,
+  };
+}
+
+export async function allJobs(db: Firestore): Promise<Job[]> {
+  return (await jobsCollection(db).get()).docs.map(jobFromSnapshot);
+}
+
+export async function drain(db: Firestore, options: WorkerOptions, rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    const report = await runWorker(db, options);
+    if (report.counts.processed === 0) return;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
