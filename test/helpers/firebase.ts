@@ -103,24 +103,32 @@ export async function dumpDatabase(db: Firestore): Promise<Record<string, unknow
   return out;
 }
 
-/** Signs a user in through the Auth emulator and returns a real ID token. */
+/**
+ * Creates the user in the Auth emulator and returns an ID token of the form the emulator
+ * itself issues (unsigned; the Admin SDK accepts those only while
+ * FIREBASE_AUTH_EMULATOR_HOST is set). Verification still asks the emulator whether the
+ * user exists, is enabled and has not been revoked.
+ */
 export async function idTokenFor(
   fb: TestFirebase,
   user: { email: string; emailVerified?: boolean; claims?: Record<string, unknown> },
 ): Promise<{ uid: string; token: string }> {
-  const password = 'password-123456';
-  const record = await fb.auth.createUser({ email: user.email, emailVerified: user.emailVerified ?? true, password });
+  const record = await fb.auth.createUser({ email: user.email, emailVerified: user.emailVerified ?? true });
   if (user.claims) await fb.auth.setCustomUserClaims(record.uid, user.claims);
-  const response = await fetch(
-    `http://${AUTH_HOST}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=fake-api-key`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-goog-api-key': 'fake-api-key' },
-      body: JSON.stringify({ email: user.email, password, returnSecureToken: true }),
-    },
-  );
-  const body = (await response.json()) as { idToken?: string };
-  if (!body.idToken) throw new Error(`sign-in failed: ${response.status}`);
-  // The Auth emulator needs the tenant-less project header to match the app's project.
-  return { uid: record.uid, token: body.idToken };
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    ...user.claims,
+    iss: `https://securetoken.google.com/${fb.projectId}`,
+    aud: fb.projectId,
+    auth_time: now,
+    user_id: record.uid,
+    sub: record.uid,
+    iat: now,
+    exp: now + 3600,
+    email: user.email,
+    email_verified: user.emailVerified ?? true,
+    firebase: { identities: { email: [user.email] }, sign_in_provider: 'password' },
+  };
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  return { uid: record.uid, token: `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.` };
 }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { claimJobs, enqueueJob, LeaseLostError, lockRef, resetStaleJobs } from '../../functions/src/queue/index.js';
+import { testFirebase } from '../helpers/firebase.js';
+import { allJobs, sleep } from '../helpers/queue.js';
+
+const fb = testFirebase('queue-stale');
+beforeEach(() => fb.clear());
+after(() => fb.close());
+
+describe('resetStaleJobs', () => {
+  it('requeues a job whose lease expired and refuses the old worker\'s late result', async () => {
+    const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'meta', jobType: 'scheduled-sync' });
+    const [lease] = await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 50 });
+    assert.equal(lease!.job.id, jobId);
+    await sleep(100);
+
+    const result = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
+    assert.deepEqual(result, { reset: 1, failed: 0, jobIds: [jobId] });
+    let job = (await allJobs(fb.db))[0]!;
+    assert.equal(job.status, 'queued');
+    assert.equal(job.lease, null);
+    assert.match(job.lastError ?? '', /lease expired: worker w-dead/);
+
+    await assert.rejects(lease!.succeed(), LeaseLostError);
+    await assert.rejects(lease!.reportProgress({ done: 1, total: 2 }), LeaseLostError);
+    job = (await allJobs(fb.db))[0]!;
+    assert.equal(job.status, 'queued', 'the newer state stands');
+    assert.equal(job.progress, null);
+    assert.equal((await lockRef(fb.db, 'sync:u:meta').get()).get('jobId'), jobId, 'the slot stays with the job');
+  });
+
+  it('fails a stale job that is out of attempts and frees its slot', async () => {
+    await enqueueJob(fb.db, { userId: 'u', providerId: 'google', jobType: 'manual-sync', maxAttempts: 1 });
+    await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 10 });
+    await sleep(50);
+    const result = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
+    assert.equal(result.failed, 1);
+    assert.equal(result.reset, 0);
+    const job = (await allJobs(fb.db))[0]!;
+    assert.equal(job.status, 'failed');
+    assert.ok(job.finishedAt);
+    assert.equal((await lockRef(fb.db, 'sync:u:google').get()).exists, false);
+  });
+
+  it('resets a job running longer than the limit even with a live lease, and leaves fresh ones alone', async () => {
+    await enqueueJob(fb.db, { userId: 'old', providerId: 'tiktok', jobType: 'scheduled-sync' });
+    const [slow] = await claimJobs(fb.db, { workerId: 'w-slow', max: 1, leaseMs: 3_600_000 });
+    await sleep(300);
+    await enqueueJob(fb.db, { userId: 'fresh', providerId: 'tiktok', jobType: 'scheduled-sync' });
+    await claimJobs(fb.db, { workerId: 'w-ok', max: 1, leaseMs: 3_600_000 });
+    const result = await resetStaleJobs(fb.db, { maxRunMs: 200 });
+    assert.deepEqual(result, { reset: 1, failed: 0, jobIds: [slow!.job.id] });
+    const second = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
+    assert.equal(second.reset + second.failed, 0, 'repeating the call changes nothing');
+  });
+
+  it('leaves a job with a live lease alone', async () => {
+    await enqueueJob(fb.db, { userId: 'u', providerId: 'linkedin', jobType: 'scheduled-sync' });
+    const [lease] = await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000 });
+    const result = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
+    assert.equal(result.reset, 0);
+    await lease!.succeed();
+    assert.equal((await allJobs(fb.db))[0]!.status, 'succeeded');
+  });
+});
