@@ -15,5 +15,5 @@ export const cron = onRequest({ ...guarded, timeoutSeconds: 120 }, endpoints.cro
 export const worker = onRequest(guarded, endpoints.worker);
 export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }, endpoints.schedule);
 export const process = onRequest(guarded, endpoints.process);
-export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: 30 }, endpoints.health);
+export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: 30, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);

@@ -1,0 +1,52 @@
+/**
+ * `npm start`: the whole system on this machine. Emulators (Firestore, Auth, Functions,
+ * Hosting), demo data, and a scheduler loop calling the endpoints on their schedules.
+ */
+import { ensureLocalConfig, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
+import { AUTH_HOST, FIRESTORE_HOST, FUNCTIONS_ORIGIN, HOSTING_ORIGIN, PROJECT_ID, emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+import { startSchedulerLoop } from './schedulerLoop.js';
+import { seedDemo } from './seedDemo.js';
+
+const { cronKey } = ensureLocalConfig();
+const emulators = firebase(['emulators:start', '--only', 'firestore,auth,functions,hosting'], emulatorEnv());
+const functionsBaseUrl = `${FUNCTIONS_ORIGIN}/${PROJECT_ID}/us-central1`;
+
+async function waitForHealth(timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${functionsBaseUrl}/health`);
+      if (response.status === 200 || response.status === 503) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error('the Functions emulator did not come up in time');
+}
+
+await waitForHealth();
+process.env.FIRESTORE_EMULATOR_HOST = FIRESTORE_HOST;
+process.env.FIREBASE_AUTH_EMULATOR_HOST = AUTH_HOST;
+await seedDemo();
+const loop = startSchedulerLoop({ functionsBaseUrl, cronKey });
+
+console.log(`
+Ads Hub Sync is running locally.
+  Ads Hub:          ${HOSTING_ORIGIN}
+  Functions:        ${functionsBaseUrl}/{cron,worker,schedule,process,health,status}
+  Health:           ${functionsBaseUrl}/health
+  Demo cron key:    ${cronKey}   (x-cron-key header; stored in functions/.secret.local)
+  Demo sign-in:     ${DEMO_USER_EMAIL} / ${DEMO_PASSWORD}, admin ${DEMO_ADMIN_EMAIL} / ${DEMO_PASSWORD}
+  Try:              curl -X POST -H 'x-cron-key: ${cronKey}' -H 'content-type: application/json' \\
+                      -d '{"maxJobs":20}' ${functionsBaseUrl}/worker
+Press Ctrl+C to stop.
+`);
+
+const stop = () => {
+  loop.stop();
+  emulators.kill('SIGINT');
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+process.exit(await exitCodeOf(emulators));
