@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import type { Job } from '../schema/index.js';
+import type { Job, JobType } from '../schema/index.js';
 import { GRPC, hasCode, jobFromSnapshot, jobsCollection } from './collections.js';
 import { JobLease } from './lease.js';
 
@@ -10,6 +10,8 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Only this user's jobs (the process endpoint). */
   userId?: string;
+  /** Only these job types (e.g. a worker dedicated to fan-out). */
+  jobTypes?: readonly JobType[];
   /** Providers whose circuit is open: their jobs wait. */
   skipProviders?: ReadonlySet<string>;
   /** Users this worker run already serves, and how many distinct users it may serve. */
@@ -27,6 +29,7 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
   for (let round = 0; round < 3 && claimed.length < options.max; round++) {
     let query = jobsCollection(db).where('status', '==', 'queued');
     if (options.userId) query = query.where('userId', '==', options.userId);
+    if (options.jobTypes) query = query.where('jobType', 'in', [...options.jobTypes]);
     const scan = Math.min(200, Math.max(10, (options.max - claimed.length) * 3));
     const snap = await query
       .where('runAfter', '<=', Timestamp.now())

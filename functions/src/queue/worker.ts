@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
-import { emptyCounts, type EventCounts, type ProviderId } from '../schema/index.js';
+import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
 import { isOpen, loadCircuits, recordProviderFailure, recordProviderSuccess, type CircuitPolicy } from './circuit.js';
@@ -16,6 +16,8 @@ export interface WorkerOptions {
   maxUsers?: number;
   /** Only this user's jobs. */
   userId?: string;
+  /** Only these job types. */
+  jobTypes?: readonly JobType[];
   /** Jobs running at once. */
   concurrency: number;
   /** Wall-clock budget of the whole run (the function's timeout minus a margin). */
@@ -124,6 +126,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         max: Math.min(free, options.maxJobs - claimedTotal),
         leaseMs,
         userId: options.userId,
+        jobTypes: options.jobTypes,
         skipProviders: paused,
         users,
       });

@@ -1,0 +1,5 @@
+/** `npm run bench`: runs the benchmarks inside the Firestore and Auth emulators. */
+import { emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+
+const child = firebase(['emulators:exec', '--only', 'firestore,auth', 'node --import tsx scripts/bench/queue.ts'], emulatorEnv());
+process.exit(await exitCodeOf(child));
