@@ -1,10 +1,11 @@
 /**
- * `npm test`: starts the Firestore and Auth emulators (offline where the machine has them),
+ * `npm test`: starts the Firestore, Auth and Functions emulators (offline where the machine has them),
  * runs every test file with Node's test runner inside them, and stops them again.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT, emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+import { ensureLocalConfig } from './localConfig.js';
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -17,5 +18,8 @@ function testFiles(dir: string): string[] {
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
 const command = ['node', '--import', 'tsx', '--test', '--test-reporter=spec', ...files].join(' ');
-const child = firebase(['emulators:exec', '--only', 'firestore,auth', command], emulatorEnv());
+// The Functions emulator serves the built functions with the local cron key, which the
+// smoke test in test/functions needs to know.
+const { cronKey } = ensureLocalConfig();
+const child = firebase(['emulators:exec', '--only', 'firestore,auth,functions', command], emulatorEnv({ FUNCTIONS_TEST_CRON_KEY: cronKey }));
 process.exit(await exitCodeOf(child));
