@@ -1,0 +1,153 @@
+import pLimit from 'p-limit';
+import type { LimitFunction } from 'p-limit';
+import pRetry, { AbortError } from 'p-retry';
+import { RateLimitedError, TransientError } from './errors.js';
+import { RequestGate } from './gate.js';
+import type { ProviderId } from './types.js';
+
+export interface HttpPolicy {
+  /** Requests in flight at once, per platform. Default 4. */
+  concurrency: number;
+  /** Steady request rate per platform, or null for none. Default null. */
+  requestsPerSecond: number | null;
+  /** Retries of a transient failure (5xx, network error, timeout). Default 4. */
+  retries: number;
+  /** Delay before the first retry; doubles per retry, randomised up to x2. Default 1000 ms. */
+  baseDelayMs: number;
+  /** Upper bound of one backoff delay. Default 30 s. */
+  maxDelayMs: number;
+  /** Longest platform-requested wait honoured in place; a longer one surfaces as RateLimitedError. Default 120 s. */
+  maxRateLimitWaitMs: number;
+  /** Rate-limit answers waited out per request before giving up with RateLimitedError. Default 5. */
+  maxRateLimitRetries: number;
+  /** Timeout of one HTTP request. Default 60 s. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_HTTP_POLICY: HttpPolicy = Object.freeze({
+  concurrency: 4,
+  requestsPerSecond: null,
+  retries: 4,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  maxRateLimitWaitMs: 120_000,
+  maxRateLimitRetries: 5,
+  timeoutMs: 60_000,
+});
+
+export interface ApiRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  body: unknown;
+}
+
+/** Throws the typed error a response stands for (rate limit, auth, ...); returns when it is a success. */
+export type ResponseCheck = (response: ApiResponse) => void;
+
+/** Sees every response before it is checked, e.g. to slow down on usage headers. */
+export type ResponseObserver = (response: ApiResponse, client: ProviderHttpClient) => void;
+
+/** Per report: counts every request sent (for apiCalls) and carries the caller's abort signal. */
+export interface RequestContext {
+  calls: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * One platform's HTTP client, shared by all reports of that platform in the process so the
+ * concurrency limit, pacing and rate-limit pauses apply across jobs.
+ */
+export class ProviderHttpClient {
+  readonly gate: RequestGate;
+  private readonly limit: LimitFunction;
+
+  constructor(
+    readonly provider: ProviderId,
+    readonly policy: HttpPolicy,
+    private readonly observe?: ResponseObserver,
+  ) {
+    this.gate = new RequestGate(policy.requestsPerSecond);
+    this.limit = pLimit(policy.concurrency);
+  }
+
+  /** Sends with retries: transient failures back off exponentially; rate limits wait for the platform's hint. */
+  async send(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
+    let rateLimitHits = 0;
+    const { policy } = this;
+    return pRetry(() => this.limit(() => this.attempt(request, check, ctx)), {
+      retries: policy.retries,
+      factor: 2,
+      minTimeout: policy.baseDelayMs,
+      maxTimeout: policy.maxDelayMs,
+      randomize: true,
+      signal: ctx.signal,
+      // Waiting out a rate limit is not a failure of the request: it keeps its transient budget.
+      shouldConsumeRetry: ({ error }) => !(error instanceof RateLimitedError),
+      onFailedAttempt: ({ error }) => {
+        if (error instanceof RateLimitedError && error.retryAfterMs <= policy.maxRateLimitWaitMs) {
+          this.gate.pauseFor(error.retryAfterMs);
+        }
+      },
+      shouldRetry: ({ error }) => {
+        if (error instanceof RateLimitedError) {
+          rateLimitHits += 1;
+          return rateLimitHits <= policy.maxRateLimitRetries && error.retryAfterMs <= policy.maxRateLimitWaitMs;
+        }
+        return error instanceof TransientError;
+      },
+    });
+  }
+
+  private async attempt(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
+    await this.gate.wait(ctx.signal);
+    ctx.calls += 1;
+    const timeout = AbortSignal.timeout(this.policy.timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
+    let response: ApiResponse;
+    try {
+      const res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal });
+      response = { status: res.status, headers: res.headers, body: parseJson(await res.text()) };
+    } catch (error) {
+      if (ctx.signal?.aborted) throw new AbortError(error instanceof Error ? error : String(error));
+      // The URL is never part of the message: Meta carries the access token in it.
+      throw new TransientError(this.provider, timeout.aborted ? `request timed out after ${this.policy.timeoutMs} ms` : networkReason(error));
+    }
+    this.observe?.(response, this);
+    check(response);
+    return response;
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : null;
+  const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : null;
+  return `network error${code ? ` (${code})` : ''}`;
+}
+
+/** Query string from defined values only. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  return search.toString();
+}
+
+export function resolvePolicy(...layers: Array<Partial<HttpPolicy> | undefined>): HttpPolicy {
+  return Object.assign({}, DEFAULT_HTTP_POLICY, ...layers.filter(Boolean)) as HttpPolicy;
+}

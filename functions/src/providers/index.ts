@@ -1,0 +1,65 @@
+import type { HttpPolicy, ResponseObserver } from './http.js';
+import { ProviderHttpClient, resolvePolicy } from './http.js';
+import { GoogleAdsConnector } from './google.js';
+import type { GoogleAdsConfig } from './google.js';
+import { LinkedInConnector } from './linkedin.js';
+import type { LinkedInConfig } from './linkedin.js';
+import { MetaConnector } from './meta.js';
+import type { MetaConfig } from './meta.js';
+import { TikTokConnector } from './tiktok.js';
+import type { TikTokConfig } from './tiktok.js';
+import type { Connector, ProviderId } from './types.js';
+
+export * from './errors.js';
+export type * from './types.js';
+export type { HttpPolicy } from './http.js';
+export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
+
+/** A platform is available when its section is present; base URLs default to the real APIs. */
+export interface ConnectorsConfig {
+  meta?: MetaConfig;
+  google?: GoogleAdsConfig;
+  linkedin?: LinkedInConfig;
+  tiktok?: TikTokConfig;
+  /** Applies to every platform; a platform's own `http` wins. */
+  http?: Partial<HttpPolicy>;
+}
+
+export interface ConnectorRegistry {
+  /** Throws when the platform is not configured. */
+  get(providerId: ProviderId): Connector;
+  has(providerId: ProviderId): boolean;
+  all(): Connector[];
+}
+
+/** Sane per-platform pacing: TikTok and LinkedIn limit per second / per day far below Google. */
+const PLATFORM_POLICY: Record<ProviderId, Partial<HttpPolicy>> = {
+  meta: { concurrency: 4 },
+  google: { concurrency: 8 },
+  linkedin: { concurrency: 4 },
+  tiktok: { concurrency: 4, requestsPerSecond: 10 },
+};
+
+export function createConnectors(config: ConnectorsConfig): ConnectorRegistry {
+  const connectors = new Map<ProviderId, Connector>();
+  const client = (id: ProviderId, own: Partial<HttpPolicy> | undefined, observe?: ResponseObserver) =>
+    new ProviderHttpClient(id, resolvePolicy(PLATFORM_POLICY[id], config.http, own), observe);
+
+  if (config.meta) {
+    const usage = MetaConnector.observeUsage(config.meta.usageThresholdPct ?? 90);
+    connectors.set('meta', new MetaConnector(config.meta, client('meta', config.meta.http, usage)));
+  }
+  if (config.google) connectors.set('google', new GoogleAdsConnector(config.google, client('google', config.google.http)));
+  if (config.linkedin) connectors.set('linkedin', new LinkedInConnector(config.linkedin, client('linkedin', config.linkedin.http)));
+  if (config.tiktok) connectors.set('tiktok', new TikTokConnector(config.tiktok, client('tiktok', config.tiktok.http)));
+
+  return {
+    get(providerId) {
+      const connector = connectors.get(providerId);
+      if (!connector) throw new Error(`no connector configured for ${providerId}`);
+      return connector;
+    },
+    has: (providerId) => connectors.has(providerId),
+    all: () => [...connectors.values()],
+  };
+}

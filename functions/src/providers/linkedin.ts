@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { assertWindow, daysPerRequest, sliceWindow } from './dates.js';
+import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import { refreshWithOAuth2 } from './oauth.js';
+import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
+import { parseRetryAfter } from './ratelimit.js';
+import { TokenSession } from './session.js';
+import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
+
+export interface LinkedInConfig {
+  /** Default https://api.linkedin.com. */
+  apiBaseUrl?: string;
+  /** Default https://www.linkedin.com. */
+  oauthBaseUrl?: string;
+  /** LinkedIn-Version header, YYYYMM. Default 202601. */
+  version?: string;
+  clientId: string;
+  clientSecret: string;
+  /** adAnalytics answers unpaged and caps its rows: campaigns x days per request stays under this. Default 10000. */
+  maxRowsPerRequest?: number;
+  /** Campaigns per page of the campaign search. Default 1000. */
+  campaignPageSize?: number;
+  http?: Partial<HttpPolicy>;
+}
+
+const PROVIDER = 'linkedin';
+
+const FIELDS = ['dateRange', 'pivotValues', 'impressions', 'clicks', 'costInLocalCurrency', 'externalWebsiteConversions'];
+
+const linkedInErrorSchema = z.object({ message: z.string().default(''), serviceErrorCode: z.number().optional() });
+
+export function checkLinkedInResponse(res: ApiResponse): void {
+  if (res.status < 400) return;
+  const parsed = linkedInErrorSchema.safeParse(res.body);
+  const message = parsed.success && parsed.data.message ? parsed.data.message : `HTTP ${res.status}`;
+  if (res.status === 401) throw new AuthExpiredError(PROVIDER, 'access token rejected');
+  if (res.status === 403) throw new PermissionError(PROVIDER, 'r_ads_reporting');
+  if (res.status === 429) throw new RateLimitedError(PROVIDER, parseRetryAfter(res.headers.get('retry-after')) ?? 0);
+  if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}: ${message}`);
+  throw new PermanentError(PROVIDER, `HTTP ${res.status}: ${message}`);
+}
+
+const accountSchema = z.object({ currency: z.string() });
+const campaignPageSchema = z.object({
+  elements: z.array(z.object({ id: numeric, name: z.string().default('') })),
+  metadata: z.object({ nextPageToken: z.string().optional() }).optional(),
+});
+const analyticsSchema = z.object({ elements: z.array(z.unknown()) });
+const ymd = z.object({ year: z.number().int(), month: z.number().int(), day: z.number().int() });
+const elementSchema = z.object({
+  pivotValues: z.array(z.string()).min(1),
+  dateRange: z.object({ start: ymd }),
+  impressions: numeric.default(0),
+  clicks: numeric.default(0),
+  costInLocalCurrency: numeric.default(0),
+  externalWebsiteConversions: numeric.default(0),
+});
+
+function restliDate(date: string): string {
+  const [year, month, day] = date.split('-').map(Number);
+  return `(year:${year},month:${month},day:${day})`;
+}
+
+/**
+ * Rest.li 2.0 wants ( ) : , literally in these parameters, which URLSearchParams would escape;
+ * only the URN inside List(...) is percent-encoded.
+ */
+export function adAnalyticsQuery(accountId: string, window: ReportWindow): string {
+  return [
+    'q=analytics',
+    'pivot=(value:CAMPAIGN)',
+    'timeGranularity=(value:DAILY)',
+    `dateRange=(start:${restliDate(window.start)},end:${restliDate(window.end)})`,
+    `accounts=List(${encodeURIComponent(`urn:li:sponsoredAccount:${accountId}`)})`,
+    `fields=${FIELDS.join(',')}`,
+  ].join('&');
+}
+
+export class LinkedInConnector implements Connector {
+  readonly providerId = PROVIDER;
+  readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
+  readonly restatementDays = 30;
+  private readonly apiBase: string;
+  private readonly tokenUrl: string;
+
+  constructor(
+    private readonly config: LinkedInConfig,
+    private readonly http: ProviderHttpClient,
+  ) {
+    this.apiBase = `${(config.apiBaseUrl ?? 'https://api.linkedin.com').replace(/\/+$/, '')}/rest`;
+    this.tokenUrl = `${(config.oauthBaseUrl ?? 'https://www.linkedin.com').replace(/\/+$/, '')}/oauth/v2/accessToken`;
+  }
+
+  async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
+    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
+    assertWindow(PROVIDER, input.window);
+    const accountId = normalizeLinkedInAccount(input.account);
+    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const session = new TokenSession(
+      PROVIDER,
+      input.credentials,
+      (refreshToken, c) => refreshWithOAuth2(this.http, this.tokenUrl, this.config, refreshToken, c),
+      ctx,
+    );
+    const get = (pathAndQuery: string) =>
+      session.call(async (token) => {
+        const headers = {
+          authorization: `Bearer ${token}`,
+          'LinkedIn-Version': this.config.version ?? '202601',
+          'X-Restli-Protocol-Version': '2.0.0',
+        };
+        return (await this.http.send({ method: 'GET', url: `${this.apiBase}${pathAndQuery}`, headers }, checkLinkedInResponse, ctx)).body;
+      });
+
+    const currency = parseBody(PROVIDER, accountSchema, await get(`/adAccounts/${accountId}`), 'ad account').currency;
+    const names = await this.campaignNames(accountId, get);
+    const maxDays = daysPerRequest(names.size, this.config.maxRowsPerRequest ?? 10_000);
+    // Slices run concurrently; the shared client's limit decides how many at once.
+    const slices = await Promise.all(
+      sliceWindow(input.window, maxDays).map(async (slice) => {
+        const body = await get(`/adAnalytics?${adAnalyticsQuery(accountId, slice)}`);
+        return parseBody(PROVIDER, analyticsSchema, body, 'adAnalytics').elements;
+      }),
+    );
+    const rows = slices.flat().map((item) => toRow(accountId, currency, names, item));
+    return { rows, apiCalls: ctx.calls, credentials: session.renewedCredentials };
+  }
+
+  private async campaignNames(accountId: string, get: (pathAndQuery: string) => Promise<unknown>): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    let pageToken: string | undefined;
+    do {
+      const tokenParam = pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : '';
+      const body = await get(`/adAccounts/${accountId}/adCampaigns?q=search&pageSize=${this.config.campaignPageSize ?? 1000}${tokenParam}`);
+      const page = parseBody(PROVIDER, campaignPageSchema, body, 'campaign search');
+      for (const c of page.elements) names.set(String(c.id), c.name);
+      pageToken = page.metadata?.nextPageToken;
+    } while (pageToken);
+    return names;
+  }
+}
+
+function toRow(accountId: string, currency: string, names: Map<string, string>, item: unknown): MetricRow {
+  const e = parseRecord(PROVIDER, elementSchema, item, 'adAnalytics element');
+  const campaignUrn = e.pivotValues[0] ?? '';
+  const campaignId = campaignUrn.replace(/^urn:li:sponsoredCampaign:/, '');
+  const { year, month, day } = e.dateRange.start;
+  const date = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return checkedRow({
+    kind: 'campaign-daily',
+    provider: PROVIDER,
+    accountId,
+    campaignId,
+    campaignName: names.get(campaignId) ?? '',
+    date,
+    impressions: e.impressions,
+    clicks: e.clicks,
+    spend: e.costInLocalCurrency,
+    currency,
+    conversions: e.externalWebsiteConversions,
+  });
+}
+
+/** "urn:li:sponsoredAccount:123", "123" -> "123". */
+export function normalizeLinkedInAccount(account: string): string {
+  const id = account.trim().replace(/^urn:li:sponsoredAccount:/, '');
+  if (!/^\d+$/.test(id)) throw new PermanentError(PROVIDER, 'ad account id must be digits or a sponsoredAccount URN', account);
+  return id;
+}

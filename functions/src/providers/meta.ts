@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { assertWindow, windowDays } from './dates.js';
+import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { query } from './http.js';
+import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
+import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
+import { parseMetaUsage } from './ratelimit.js';
+import { TokenSession } from './session.js';
+import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
+
+export interface MetaConfig {
+  /** Default https://graph.facebook.com. */
+  apiBaseUrl?: string;
+  /** Graph API version. Default v25.0. */
+  apiVersion?: string;
+  /** Rows per page. Default 500. */
+  pageSize?: number;
+  /** Windows longer than this many days run as an async report job. Default 31. */
+  asyncAfterDays?: number;
+  /** Between async job status polls. Default 2000 ms. */
+  asyncPollIntervalMs?: number;
+  /** Give up on an async job after this long. Default 10 min. */
+  asyncTimeoutMs?: number;
+  /** Above this usage percentage every request waits for Meta's regain estimate. Default 90. */
+  usageThresholdPct?: number;
+  /** actions[].action_type values summed as conversions. Default: pixel purchases, leads, registrations, on-Facebook leads. */
+  conversionActionTypes?: readonly string[];
+  http?: Partial<HttpPolicy>;
+}
+
+const PROVIDER = 'meta';
+
+const DEFAULT_CONVERSION_ACTIONS = [
+  'offsite_conversion.fb_pixel_purchase',
+  'offsite_conversion.fb_pixel_lead',
+  'offsite_conversion.fb_pixel_complete_registration',
+  'onsite_conversion.lead_grouped',
+];
+
+/** Meta's throttling codes: app, user, ad account and insights-specific limits. */
+const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
+const isRateLimitCode = (code: number) => RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014);
+
+const AUTH_REASONS: Record<number, string> = {
+  458: 'the app was removed',
+  460: 'the password was changed',
+  463: 'the token expired',
+  467: 'the user logged out',
+};
+
+const BREAKDOWNS: Partial<Record<ReportKind, string>> = {
+  demographics: 'age,gender',
+  placement: 'publisher_platform,platform_position',
+};
+
+const FIELDS = 'account_currency,campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,actions';
+
+/** Meta asks for a smaller request with this subcode; an async job handles the same request. */
+class MetaTooMuchDataError extends PermanentError {}
+
+const metaErrorSchema = z.object({
+  error: z.object({
+    message: z.string().default(''),
+    code: z.number(),
+    error_subcode: z.number().optional(),
+    is_transient: z.boolean().optional(),
+  }),
+});
+
+export function checkMetaResponse(res: ApiResponse): void {
+  const parsed = metaErrorSchema.safeParse(res.body);
+  if (res.status < 400 && !parsed.success) return;
+  if (!parsed.success) {
+    if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}`);
+    throw new PermanentError(PROVIDER, `HTTP ${res.status}`);
+  }
+  const { code, error_subcode: subcode, message, is_transient: isTransient } = parsed.data.error;
+  if (code === 190 || code === 102) {
+    throw new AuthExpiredError(PROVIDER, (subcode !== undefined && AUTH_REASONS[subcode]) || 'the token is no longer valid');
+  }
+  if (isRateLimitCode(code)) throw new RateLimitedError(PROVIDER, parseMetaUsage(res.headers)?.waitMs ?? 0);
+  if (code === 10 || (code >= 200 && code <= 299)) throw new PermissionError(PROVIDER, 'ads_read');
+  if (code === 100 && subcode === 1487534) throw new MetaTooMuchDataError(PROVIDER, message);
+  if (res.status >= 500 || code === 1 || code === 2 || isTransient) throw new TransientError(PROVIDER, `(#${code}) ${message}`);
+  throw new PermanentError(PROVIDER, `(#${code}) ${message}`);
+}
+
+const insightRowSchema = z.object({
+  account_currency: z.string(),
+  campaign_id: z.string().min(1),
+  campaign_name: z.string(),
+  date_start: z.string(),
+  date_stop: z.string(),
+  impressions: numeric.default(0),
+  clicks: numeric.default(0),
+  spend: numeric.default(0),
+  actions: z.array(z.object({ action_type: z.string(), value: numeric })).optional(),
+  age: z.string().optional(),
+  gender: z.string().optional(),
+  publisher_platform: z.string().optional(),
+  platform_position: z.string().optional(),
+});
+type InsightRow = z.infer<typeof insightRowSchema>;
+
+const insightsPageSchema = z.object({
+  data: z.array(z.unknown()),
+  paging: z.object({ cursors: z.object({ after: z.string().optional() }).optional(), next: z.string().optional() }).optional(),
+});
+const reportRunSchema = z.object({ report_run_id: z.string().min(1) });
+const reportStatusSchema = z.object({
+  async_status: z.string(),
+  async_percent_completion: z.number().optional(),
+});
+
+export class MetaConnector implements Connector {
+  readonly providerId = PROVIDER;
+  readonly reportKinds: readonly ReportKind[] = ['campaign-daily', 'demographics', 'placement'];
+  readonly restatementDays = 28;
+  private readonly base: string;
+  private readonly conversionActions: ReadonlySet<string>;
+
+  constructor(
+    private readonly config: MetaConfig,
+    private readonly http: ProviderHttpClient,
+  ) {
+    this.base = `${(config.apiBaseUrl ?? 'https://graph.facebook.com').replace(/\/+$/, '')}/${config.apiVersion ?? 'v25.0'}`;
+    this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
+  }
+
+  /** Pauses all Meta requests while any usage header is above the threshold, for as long as Meta estimates. */
+  static observeUsage(thresholdPct: number): ResponseObserver {
+    return (res, client) => {
+      const usage = parseMetaUsage(res.headers);
+      if (usage && usage.maxPct >= thresholdPct) {
+        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
+      }
+    };
+  }
+
+  async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
+    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
+    assertWindow(PROVIDER, input.window);
+    const accountId = normalizeMetaAccount(input.account);
+    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
+    const params = this.reportParams(kind, input.window);
+
+    let raw: unknown[];
+    if (windowDays(input.window) > (this.config.asyncAfterDays ?? 31)) {
+      raw = await this.fetchAsync(accountId, params, session, ctx);
+    } else {
+      try {
+        raw = await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
+      } catch (error) {
+        if (!(error instanceof MetaTooMuchDataError)) throw error;
+        raw = await this.fetchAsync(accountId, params, session, ctx);
+      }
+    }
+    const rows = raw.map((item) => this.toRow(kind, accountId, item));
+    return { rows, apiCalls: ctx.calls };
+  }
+
+  private reportParams(kind: ReportKind, window: ReportWindow): Record<string, string | undefined> {
+    return {
+      level: 'campaign',
+      time_increment: '1',
+      time_range: JSON.stringify({ since: window.start, until: window.end }),
+      fields: FIELDS,
+      breakdowns: BREAKDOWNS[kind],
+    };
+  }
+
+  private async get(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+    return session.call(async (token) => {
+      const url = `${this.base}${path}?${query({ ...params, access_token: token })}`;
+      return (await this.http.send({ method: 'GET', url }, checkMetaResponse, ctx)).body;
+    });
+  }
+
+  /** Follows the after cursor until Meta stops sending paging.next. */
+  private async fetchPages(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+    const rows: unknown[] = [];
+    let after: string | undefined;
+    do {
+      const body = await this.get(path, { ...params, limit: String(this.config.pageSize ?? 500), after }, session, ctx);
+      const page = parseBody(PROVIDER, insightsPageSchema, body, 'insights');
+      rows.push(...page.data);
+      after = page.paging?.next ? page.paging.cursors?.after : undefined;
+    } while (after);
+    return rows;
+  }
+
+  /** Big ranges: submit a report job, poll it to completion, then page through its result. */
+  private async fetchAsync(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+    const submitted = await session.call(async (token) => {
+      const res = await this.http.send(
+        {
+          method: 'POST',
+          url: `${this.base}/act_${accountId}/insights`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: query({ ...params, access_token: token }),
+        },
+        checkMetaResponse,
+        ctx,
+      );
+      return parseBody(PROVIDER, reportRunSchema, res.body, 'async report');
+    });
+    const runId = submitted.report_run_id;
+    const deadline = Date.now() + (this.config.asyncTimeoutMs ?? 600_000);
+    for (;;) {
+      const body = await this.get(`/${runId}`, { fields: 'async_status,async_percent_completion' }, session, ctx);
+      const status = parseBody(PROVIDER, reportStatusSchema, body, 'async report status').async_status;
+      if (status === 'Job Completed') break;
+      if (status === 'Job Failed' || status === 'Job Skipped') {
+        throw new TransientError(PROVIDER, `report job ${runId} ended as "${status}"`);
+      }
+      if (Date.now() > deadline) throw new TransientError(PROVIDER, `report job ${runId} did not finish in time`);
+      await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
+    }
+    return this.fetchPages(`/${runId}/insights`, {}, session, ctx);
+  }
+
+  private toRow(kind: ReportKind, accountId: string, item: unknown): MetricRow {
+    const record = describeRecord(item);
+    const r: InsightRow = parseRecord(PROVIDER, insightRowSchema, item, record);
+    if (r.date_start !== r.date_stop) throw new PermanentError(PROVIDER, 'row spans more than one day', record);
+    const conversions = (r.actions ?? []).reduce((sum, a) => (this.conversionActions.has(a.action_type) ? sum + a.value : sum), 0);
+    const common = {
+      provider: PROVIDER,
+      accountId,
+      campaignId: r.campaign_id,
+      campaignName: r.campaign_name,
+      date: r.date_start,
+      impressions: r.impressions,
+      clicks: r.clicks,
+      spend: r.spend,
+      currency: r.account_currency,
+      conversions,
+    } as const;
+    if (kind === 'demographics') {
+      return checkedRow({ ...common, kind, breakdown: { age: r.age ?? '', gender: r.gender ?? '' } });
+    }
+    if (kind === 'placement') {
+      return checkedRow({
+        ...common,
+        kind,
+        breakdown: { publisherPlatform: r.publisher_platform ?? '', platformPosition: r.platform_position ?? '' },
+      });
+    }
+    return checkedRow({ ...common, kind: 'campaign-daily' });
+  }
+}
+
+function describeRecord(item: unknown): string {
+  const o = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+  return `campaign ${String(o.campaign_id ?? '?')} on ${String(o.date_start ?? '?')}`;
+}
+
+/** "act_123", "123" -> "123". */
+export function normalizeMetaAccount(account: string): string {
+  const id = account.trim().replace(/^act_/, '');
+  if (!/^\d+$/.test(id)) throw new PermanentError(PROVIDER, `ad account id must be digits, optionally prefixed with act_`, account);
+  return id;
+}

@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import { accountProfile, DEMOGRAPHIC_SEGMENTS, dayTotals, eachDate, formatCents, PLACEMENT_SEGMENTS, segmentTotals } from './data.js';
+import type { DayTotals } from './data.js';
+import { daySpan, decodeCursor, encodeCursor, formBody, isIsoDate } from './platform.js';
+import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
+
+const KNOWN_FIELDS = new Set([
+  'account_currency', 'account_id', 'campaign_id', 'campaign_name', 'date_start', 'date_stop',
+  'impressions', 'clicks', 'spend', 'actions', 'reach', 'cpc', 'cpm', 'ctr',
+]);
+const BREAKDOWNS: Record<string, 'demographics' | 'placement'> = {
+  'age,gender': 'demographics',
+  'publisher_platform,platform_position': 'placement',
+};
+const DEFAULT_LIMIT = 25;
+const MAX_LIMIT = 5000;
+
+interface InsightsQuery {
+  accountId: string;
+  since: string;
+  until: string;
+  fields: string[];
+  breakdown: 'demographics' | 'placement' | null;
+}
+
+interface ReportJob {
+  query: InsightsQuery;
+  pollsLeft: number;
+  fails: boolean;
+}
+
+class MetaRequestError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly subcode?: number,
+  ) {
+    super(message);
+  }
+}
+
+function errorReply(status: number, code: number, message: string, extra: Record<string, unknown> = {}): SimReply {
+  return {
+    status,
+    body: { error: { message, type: 'OAuthException', code, fbtrace_id: randomBytes(8).toString('base64url'), ...extra } },
+  };
+}
+
+function params(req: SimRequest): URLSearchParams {
+  return req.method === 'POST' ? formBody(req) : req.query;
+}
+
+function parseInsightsQuery(accountId: string, p: URLSearchParams): InsightsQuery {
+  if (p.get('level') !== 'campaign') throw new MetaRequestError(100, '(#100) level must be one of the following values: ad, adset, campaign, account; this sandbox serves campaign');
+  if (p.get('time_increment') !== '1') throw new MetaRequestError(100, '(#100) time_increment must be 1 in this sandbox');
+  let range: unknown;
+  try {
+    range = JSON.parse(p.get('time_range') ?? '');
+  } catch {
+    throw new MetaRequestError(100, '(#100) param time_range must be a JSON object with since and until');
+  }
+  const { since, until } = (typeof range === 'object' && range !== null ? range : {}) as { since?: string; until?: string };
+  if (!isIsoDate(since) || !isIsoDate(until)) throw new MetaRequestError(100, '(#100) time_range since and until must be dates as YYYY-MM-DD');
+  if (since > until) throw new MetaRequestError(100, '(#100) time_range since must not be after until');
+  const fields = (p.get('fields') ?? '').split(',').filter(Boolean);
+  const unknown = fields.find((f) => !KNOWN_FIELDS.has(f));
+  if (unknown) throw new MetaRequestError(100, `(#100) ${unknown} is not valid for fields param`);
+  const rawBreakdowns = p.get('breakdowns');
+  const breakdown = rawBreakdowns ? BREAKDOWNS[rawBreakdowns] : null;
+  if (breakdown === undefined) throw new MetaRequestError(100, `(#100) breakdowns ${rawBreakdowns} is not supported here`);
+  return { accountId, since, until, fields, breakdown };
+}
+
+function actions(t: DayTotals, clicks: number): Array<{ action_type: string; value: string }> {
+  const purchases = Math.ceil(t.conversions * 0.6);
+  const leads = t.conversions - purchases;
+  return [
+    { action_type: 'link_click', value: clicks },
+    { action_type: 'page_engagement', value: clicks + Math.floor(t.impressions / 50) },
+    { action_type: 'offsite_conversion.fb_pixel_purchase', value: purchases },
+    { action_type: 'offsite_conversion.fb_pixel_lead', value: leads },
+    // An aggregate Meta also reports: counting it as well would double-count leads.
+    { action_type: 'lead', value: leads },
+  ]
+    .filter((a) => a.value > 0)
+    .map((a) => ({ action_type: a.action_type, value: String(a.value) }));
+}
+
+function insightRows(q: InsightsQuery): Array<Record<string, unknown>> {
+  const profile = accountProfile('meta', q.accountId);
+  const rows: Array<Record<string, unknown>> = [];
+  const shape = (campaignId: string, campaignName: string, date: string, t: DayTotals, extra: Record<string, string>) => {
+    const all: Record<string, unknown> = {
+      account_currency: profile.currency,
+      account_id: q.accountId,
+      campaign_id: campaignId,
+      campaign_name: campaignName,
+      impressions: String(t.impressions),
+      clicks: String(t.clicks),
+      spend: formatCents(t.spendCents),
+      actions: actions(t, t.clicks),
+    };
+    const row: Record<string, unknown> = {};
+    for (const f of q.fields) if (f in all) row[f] = all[f];
+    // Meta always echoes the day and the breakdown values.
+    return { ...row, date_start: date, date_stop: date, ...extra };
+  };
+  for (const date of eachDate(q.since, q.until)) {
+    for (const c of profile.campaigns) {
+      if (q.breakdown === null) {
+        const t = dayTotals(profile, c, date);
+        if (t) rows.push(shape(c.id, c.name, date, t, {}));
+        continue;
+      }
+      for (const s of segmentTotals(profile, c, date, q.breakdown)) {
+        const extra: Record<string, string> =
+          q.breakdown === 'demographics'
+            ? { ...(DEMOGRAPHIC_SEGMENTS[s.index] as { age: string; gender: string }) }
+            : {
+                publisher_platform: PLACEMENT_SEGMENTS[s.index]?.publisherPlatform ?? '',
+                platform_position: PLACEMENT_SEGMENTS[s.index]?.platformPosition ?? '',
+              };
+        rows.push(shape(c.id, c.name, date, s.totals, extra));
+      }
+    }
+  }
+  return rows;
+}
+
+export function createMetaSim(): PlatformSim {
+  const jobs = new Map<string, ReportJob>();
+  const recent: number[] = [];
+
+  async function page(req: SimRequest, ctx: SimContext, q: InsightsQuery): Promise<SimReply> {
+    const limit = Number(req.query.get('limit') ?? DEFAULT_LIMIT);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new MetaRequestError(100, `(#100) limit must be between 1 and ${MAX_LIMIT}`);
+    const offset = decodeCursor(req.query.get('after'));
+    if (offset === null) throw new MetaRequestError(100, '(#100) invalid after cursor');
+    await ctx.pageDelay(Math.floor(offset / limit) + 1);
+    const rows = insightRows(q);
+    const data = rows.slice(offset, offset + limit);
+    const paging: Record<string, unknown> = { cursors: { before: encodeCursor(offset), after: encodeCursor(offset + data.length) } };
+    if (offset + data.length < rows.length) {
+      const next = new URLSearchParams(req.query);
+      next.set('after', encodeCursor(offset + data.length));
+      paging.next = `${req.base}${req.path}?${next.toString()}`;
+    }
+    return { status: 200, body: { data, paging } };
+  }
+
+  function route(req: SimRequest, ctx: SimContext): Promise<SimReply> | SimReply {
+    const insights = /^\/v\d+\.\d+\/act_(\d+)\/insights$/.exec(req.path);
+    if (insights) {
+      const q = parseInsightsQuery(insights[1] ?? '', params(req));
+      if (req.method === 'POST') {
+        const id = String(6_000_000_000_000 + Math.floor(Math.random() * 1_000_000_000_000));
+        const f = ctx.state.faults('meta');
+        jobs.set(id, { query: q, pollsLeft: f.asyncPolls ?? 1, fails: f.asyncJobsFail ?? false });
+        return { status: 200, body: { report_run_id: id } };
+      }
+      const segments = q.breakdown === 'demographics' ? DEMOGRAPHIC_SEGMENTS.length : q.breakdown === 'placement' ? PLACEMENT_SEGMENTS.length : 1;
+      const estimate = accountProfile('meta', q.accountId).campaigns.length * daySpan(q.since, q.until) * segments;
+      if (estimate > ctx.options.metaSyncRowLimit) {
+        throw new MetaRequestError(100, "Please reduce the amount of data you're asking for, then retry your request", 1487534);
+      }
+      return page(req, ctx, q);
+    }
+    const job = /^\/v\d+\.\d+\/(\d+)(\/insights)?$/.exec(req.path);
+    const found = job ? jobs.get(job[1] ?? '') : undefined;
+    if (job && found && req.method === 'GET') {
+      if (!job[2]) {
+        const running = found.pollsLeft > 0;
+        if (running) found.pollsLeft -= 1;
+        const status = running ? 'Job Running' : found.fails ? 'Job Failed' : 'Job Completed';
+        return {
+          status: 200,
+          body: { id: job[1], account_id: found.query.accountId, async_status: status, async_percent_completion: running ? 50 : 100, date_start: found.query.since, date_stop: found.query.until },
+        };
+      }
+      if (found.pollsLeft > 0 || found.fails) throw new MetaRequestError(100, '(#100) the report is not ready');
+      return page(req, ctx, found.query);
+    }
+    return errorReply(400, 100, `(#100) Unsupported ${req.method} request to ${req.path}`, { error_subcode: 33 });
+  }
+
+  return {
+    provider: 'meta',
+    isAuthEndpoint: (req) => /^\/v\d+\.\d+\/oauth\/access_token$/.test(req.path),
+    accessToken: (req) => params(req).get('access_token'),
+    serverError: () => ({ status: 500, body: { error: { message: 'An unknown error occurred', type: 'OAuthException', code: 1, is_transient: true, fbtrace_id: 'sandbox' } } }),
+    rateLimited: (req, seconds) => ({
+      ...errorReply(400, 80000, 'There have been too many calls from this ad-account. Please wait a bit and try again.', { error_subcode: 2446079 }),
+      headers: usageHeaders(accountOf(req), 100, seconds),
+    }),
+    authFailed: (_req, problem) =>
+      problem === 'missing'
+        ? errorReply(400, 104, 'An access token is required to request this resource.')
+        : problem === 'expired'
+          ? errorReply(400, 190, 'Error validating access token: Session has expired.', { error_subcode: 463 })
+          : errorReply(400, 190, 'Error validating access token: The user has not authorized application.', { error_subcode: 458 }),
+    invalid: () => errorReply(400, 100, '(#100) Invalid parameter'),
+    async handle(req, ctx) {
+      if (this.isAuthEndpoint(req)) return exchangeToken(req, ctx);
+      try {
+        return await route(req, ctx);
+      } catch (error) {
+        if (error instanceof MetaRequestError) return errorReply(400, error.code, error.message, error.subcode ? { error_subcode: error.subcode } : {});
+        throw error;
+      }
+    },
+    decorate(req, reply, ctx) {
+      const now = Date.now();
+      recent.push(now);
+      while ((recent[0] ?? now) < now - 60_000) recent.shift();
+      const pct = ctx.state.faults('meta').usagePct ?? Math.min(80, recent.length);
+      reply.headers = { ...usageHeaders(accountOf(req), pct, 0), ...reply.headers };
+    },
+  };
+}
+
+function accountOf(req: SimRequest): string {
+  return /\/act_(\d+)\//.exec(req.path)?.[1] ?? '0';
+}
+
+/** Meta reports regain time in whole minutes: short waits read as 0 there, the reset hint carries seconds. */
+function usageHeaders(accountId: string, pct: number, waitSeconds: number): Record<string, string> {
+  return {
+    'x-app-usage': JSON.stringify({ call_count: pct, total_time: Math.floor(pct / 2), total_cputime: Math.floor(pct / 3) }),
+    'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: pct, reset_time_duration: waitSeconds, ads_api_access_tier: 'standard_access' }),
+    'x-business-use-case-usage': JSON.stringify({
+      [accountId]: [
+        { type: 'ads_insights', call_count: pct, total_cputime: Math.floor(pct / 3), total_time: Math.floor(pct / 2), estimated_time_to_regain_access: Math.floor(waitSeconds / 60) },
+      ],
+    }),
+  };
+}
+
+/** Long-lived token exchange: Meta's only renewal, and it needs a still-valid token. */
+function exchangeToken(req: SimRequest, ctx: SimContext): SimReply {
+  const q = req.query;
+  if (q.get('grant_type') !== 'fb_exchange_token' || !q.get('client_id') || !q.get('client_secret')) {
+    return errorReply(400, 100, '(#100) grant_type, client_id, client_secret and fb_exchange_token are required');
+  }
+  const status = ctx.state.accessTokenStatus('meta', q.get('fb_exchange_token'));
+  if (status !== 'ok') return errorReply(400, 190, 'Error validating access token: Session has expired.', { error_subcode: 463 });
+  const issued = ctx.state.issue('meta', 5_184_000);
+  return { status: 200, body: { access_token: issued.accessToken, token_type: 'bearer', expires_in: 5_184_000 } };
+}

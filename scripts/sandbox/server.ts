@@ -1,0 +1,163 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProviderId } from '../../functions/src/providers/types.js';
+import { createGoogleSim } from './google.js';
+import { createLinkedInSim } from './linkedin.js';
+import { createMetaSim } from './meta.js';
+import type { PlatformSim, SimContext, SimOptions, SimReply, SimRequest } from './platform.js';
+import { SandboxState } from './state.js';
+import type { IssuedCredentials, ProviderFaults, RequestStats } from './state.js';
+import { createTikTokSim } from './tiktok.js';
+
+export type { IssuedCredentials, ProviderFaults, RateLimitFault, RequestLogEntry, RequestStats } from './state.js';
+export { expectedRows, accountProfile } from './data.js';
+
+export interface SandboxOptions extends Partial<SimOptions> {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Delay on every request, all platforms. Default 0. */
+  latencyMs?: number;
+  /** Faults in force from the start. */
+  faults?: Partial<Record<ProviderId, ProviderFaults>>;
+}
+
+/** Base URLs in the shape createConnectors takes: each platform lives under its own prefix. */
+export interface SandboxBaseUrls {
+  meta: { apiBaseUrl: string };
+  google: { apiBaseUrl: string; oauthBaseUrl: string };
+  linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
+  tiktok: { apiBaseUrl: string };
+}
+
+export interface Sandbox {
+  /** Origin, e.g. http://127.0.0.1:8790. */
+  readonly url: string;
+  readonly baseUrls: SandboxBaseUrls;
+  close(): Promise<void>;
+  /** Requests received so far, for one platform or all. */
+  requests(provider?: ProviderId): RequestStats;
+  resetStats(): void;
+  /** Replaces the platform's faults and restarts their counters; {} clears them. */
+  setFaults(provider: ProviderId, faults: ProviderFaults): void;
+  setLatency(ms: number): void;
+  /** Credentials the sandbox knows it issued (expiry faults apply to these). */
+  issueCredentials(provider: ProviderId, expiresInSeconds?: number): IssuedCredentials;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: SimReply): void {
+  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+  res.end(JSON.stringify(reply.body));
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const state = new SandboxState(options.latencyMs ?? 0);
+  for (const [provider, faults] of Object.entries(options.faults ?? {})) state.setFaults(provider as ProviderId, faults);
+  const simOptions: SimOptions = {
+    googleBatchSize: options.googleBatchSize ?? 10_000,
+    linkedinRowCap: options.linkedinRowCap ?? 15_000,
+    metaSyncRowLimit: options.metaSyncRowLimit ?? 100_000,
+  };
+  const sims = new Map<string, PlatformSim>(
+    [createMetaSim(), createGoogleSim(), createLinkedInSim(), createTikTokSim()].map((s) => [s.provider, s]),
+  );
+
+  async function dispatch(sim: PlatformSim, req: SimRequest): Promise<SimReply> {
+    const provider = sim.provider;
+    const ctx: SimContext = {
+      state,
+      options: simOptions,
+      pageDelay: async (page) => {
+        const ms = state.faults(provider).slowPageMs ?? 0;
+        if (page > 1 && ms > 0) await sleep(ms);
+      },
+    };
+    const latency = state.latencyMs + (state.faults(provider).latencyMs ?? 0);
+    if (latency > 0) await sleep(latency);
+    if (sim.isAuthEndpoint(req)) return sim.handle(req, ctx);
+
+    const fault = state.nextDataFault(provider);
+    let reply: SimReply;
+    if (fault?.type === 'server-error') reply = sim.serverError(req);
+    else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds);
+    else {
+      const token = state.accessTokenStatus(provider, sim.accessToken(req));
+      if (token !== 'ok') reply = sim.authFailed(req, token);
+      else if (fault?.type === 'invalid') reply = sim.invalid(req);
+      else reply = await sim.handle(req, ctx);
+    }
+    sim.decorate?.(req, reply, ctx);
+    return reply;
+  }
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+      const match = /^\/([a-z]+)(\/.*)?$/.exec(rawPath);
+      const sim = match ? sims.get(match[1] ?? '') : undefined;
+      if (!match || !sim) {
+        send(res, { status: 404, body: { error: `No platform at ${rawPath}; use /meta, /google, /linkedin or /tiktok` } });
+        return;
+      }
+      const host = req.headers.host ?? '127.0.0.1';
+      const simReq: SimRequest = {
+        method: req.method ?? 'GET',
+        path: match[2] ?? '/',
+        rawQuery,
+        query: new URLSearchParams(rawQuery),
+        headers: req.headers,
+        body: await readBody(req),
+        base: `http://${host}/${sim.provider}`,
+      };
+      let reply: SimReply;
+      try {
+        reply = await dispatch(sim, simReq);
+      } catch (error) {
+        reply = { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
+      }
+      if (!res.destroyed) send(res, reply);
+      state.record({ provider: sim.provider, method: simReq.method, path: simReq.path, status: reply.status, at: Date.now() });
+    })();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+
+  return {
+    url,
+    baseUrls: {
+      meta: { apiBaseUrl: `${url}/meta` },
+      google: { apiBaseUrl: `${url}/google`, oauthBaseUrl: `${url}/google` },
+      linkedin: { apiBaseUrl: `${url}/linkedin`, oauthBaseUrl: `${url}/linkedin` },
+      tiktok: { apiBaseUrl: `${url}/tiktok` },
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+    requests: (provider) => state.stats(provider),
+    resetStats: () => state.resetStats(),
+    setFaults: (provider, faults) => state.setFaults(provider, faults),
+    setLatency: (ms) => {
+      state.latencyMs = ms;
+    },
+    issueCredentials: (provider, expiresInSeconds = 3600) => state.issue(provider, expiresInSeconds),
+  };
+}
