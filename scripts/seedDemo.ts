@@ -5,9 +5,24 @@
 import { getApps, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
-import { PROVIDER_IDS, CADENCES } from '../functions/src/schema/index.js';
+import { PROVIDER_IDS, CADENCES, type ProviderId } from '../functions/src/schema/index.js';
+import { credentialsRef } from '../functions/src/sync/store.js';
 import { DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
 import { PROJECT_ID } from './emulators.js';
+
+/** Account ids in each platform's own format, as a user would paste them. */
+function demoAccount(providerId: ProviderId, u: number): string {
+  switch (providerId) {
+    case 'meta':
+      return `act_${1_000_000 + u}`;
+    case 'google':
+      return String(1_000_000_000 + u);
+    case 'linkedin':
+      return `urn:li:sponsoredAccount:${500_000 + u}`;
+    case 'tiktok':
+      return `70000000000${String(u).padStart(8, '0')}`;
+  }
+}
 
 export async function seedDemo(userCount = 200): Promise<{ demoUid: string }> {
   const app = getApps()[0] ?? initializeApp({ projectId: PROJECT_ID });
@@ -35,14 +50,21 @@ export async function seedDemo(userCount = 200): Promise<{ demoUid: string }> {
         userId,
         providerId,
         status: (u + p) % 11 === 5 ? 'disconnected' : 'connected',
-        accountId: `${providerId}-${1000 + u}`,
-        automation: { enabled: (u + p) % 7 !== 3, cadence: CADENCES[(u + p) % CADENCES.length], lookbackDays: 28 },
+        accountId: demoAccount(providerId, u),
+        timezone: 'UTC',
+        automation: { enabled: (u + p) % 7 !== 3, cadence: CADENCES[(u + p) % CADENCES.length], lookbackDays: null },
         // Half are due now, the rest over the next day.
         nextRunAt: Timestamp.fromMillis(now + (u % 2 === 0 ? -60_000 : (u % 24) * 3_600_000)),
         lastSyncedAt: null,
         lastSyncStatus: null,
         lastRequestedAt: null,
         lastError: null,
+      });
+      // The sandbox accepts any token; in production these come from the OAuth connect flow.
+      void writer.set(credentialsRef(db, userId, providerId), {
+        accessToken: `demo-${providerId}-${userId}`,
+        refreshToken: providerId === 'meta' ? null : `demo-refresh-${providerId}-${userId}`,
+        expiresAt: null,
       });
     });
   });

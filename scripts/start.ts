@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole system on this machine. Emulators (Firestore, Auth, Functions,
- * Hosting), demo data, and a scheduler loop calling the endpoints on their schedules.
+ * Hosting), the provider sandbox, demo data, and a scheduler loop calling the endpoints on their schedules.
  */
-import { ensureLocalConfig, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
+import { ensureLocalConfig, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL, SANDBOX_PORT } from './localConfig.js';
+import { startSandbox } from './sandbox/server.js';
 import { AUTH_HOST, FIRESTORE_HOST, FUNCTIONS_ORIGIN, HOSTING_ORIGIN, PROJECT_ID, emulatorEnv, exitCodeOf, firebase } from './emulators.js';
 import { startSchedulerLoop } from './schedulerLoop.js';
 import { seedDemo } from './seedDemo.js';
 
 const { cronKey } = ensureLocalConfig();
+const sandbox = await startSandbox({ port: SANDBOX_PORT, latencyMs: 150 });
 const emulators = firebase(['emulators:start', '--only', 'firestore,auth,functions,hosting'], emulatorEnv());
 const functionsBaseUrl = `${FUNCTIONS_ORIGIN}/${PROJECT_ID}/us-central1`;
 
@@ -36,6 +38,7 @@ Ads Hub Sync is running locally.
   Ads Hub:          ${HOSTING_ORIGIN}
   Functions:        ${functionsBaseUrl}/{cron,worker,schedule,process,health,status}
   Health:           ${functionsBaseUrl}/health
+  Provider sandbox: ${sandbox.url} (Meta, Google Ads, LinkedIn, TikTok APIs with demo data)
   Demo cron key:    ${cronKey}   (x-cron-key header; stored in functions/.secret.local)
   Demo sign-in:     ${DEMO_USER_EMAIL} / ${DEMO_PASSWORD}, admin ${DEMO_ADMIN_EMAIL} / ${DEMO_PASSWORD}
   Try:              curl -X POST -H 'x-cron-key: ${cronKey}' -H 'content-type: application/json' \\
@@ -45,6 +48,7 @@ Press Ctrl+C to stop.
 
 const stop = () => {
   loop.stop();
+  void sandbox.close();
   emulators.kill('SIGINT');
 };
 process.on('SIGINT', stop);

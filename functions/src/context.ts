@@ -3,7 +3,9 @@ import { getAuth, type Auth } from 'firebase-admin/auth';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig, type Config } from './config/index.js';
 import type { HandlerRegistry } from './queue/index.js';
+import { createConnectors } from './providers/index.js';
 import { fanOutHandler } from './scheduler/fanout.js';
+import { createSyncHandlers } from './sync/handler.js';
 
 /** Everything a request needs, built once per instance; tests build their own. */
 export interface AppContext {
@@ -14,15 +16,31 @@ export interface AppContext {
   startedAt: number;
 }
 
-export const defaultHandlers: HandlerRegistry = { 'fan-out': fanOutHandler };
+/** The worker's handlers: the fan-out, and the sync jobs over the configured platforms. */
+export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry {
+  const { backfillRateShare, backfillChunkDays, ...platforms } = config.providers;
+  const connectors = createConnectors(platforms);
+  // Backfills get their own pacing, a share of each platform's concurrency, so history
+  // never starves the daily syncs.
+  const backfillConnectors = createConnectors({
+    ...platforms,
+    http: { concurrency: Math.max(1, Math.floor(8 * backfillRateShare)) },
+  });
+  return {
+    'fan-out': fanOutHandler,
+    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays }),
+  };
+}
 
 export function createAppContext(overrides: Partial<AppContext> = {}): AppContext {
   const app = getApps()[0] ?? initializeApp();
+  const db = overrides.db ?? getFirestore(app);
+  const config = overrides.config ?? loadConfig();
   return {
-    db: overrides.db ?? getFirestore(app),
+    db,
     auth: overrides.auth ?? getAuth(app),
-    config: overrides.config ?? loadConfig(),
-    handlers: overrides.handlers ?? defaultHandlers,
+    config,
+    handlers: overrides.handlers ?? defaultHandlers(db, config),
     startedAt: overrides.startedAt ?? Date.now(),
   };
 }

@@ -27,12 +27,19 @@ describe('alertsFor', () => {
 describe('estimateFinish', () => {
   it('projects the finish from the progress rate so far', () => {
     const startedAt = Timestamp.fromMillis(1_000_000);
-    const eta = estimateFinish({ status: 'running', progress: { done: 2, total: 8 }, startedAt }, 1_000_000 + 60_000);
+    const eta = estimateFinish({ status: 'running', progress: { done: 2, total: 8 }, startedAt, payload: {} }, 1_000_000 + 60_000);
     assert.equal(eta?.getTime(), 1_000_000 + 240_000);
   });
   it('has no estimate before any progress or when not running', () => {
     const startedAt = Timestamp.fromMillis(0);
-    assert.equal(estimateFinish({ status: 'running', progress: { done: 0, total: 8 }, startedAt }), null);
-    assert.equal(estimateFinish({ status: 'queued', progress: { done: 2, total: 8 }, startedAt }), null);
+    assert.equal(estimateFinish({ status: 'running', progress: { done: 0, total: 8 }, startedAt, payload: {} }), null);
+    assert.equal(estimateFinish({ status: 'succeeded', progress: { done: 2, total: 8 }, startedAt, payload: {} }), null);
+  });
+  it('counts from the first start of a job that continues over several runs', () => {
+    const eta = estimateFinish(
+      { status: 'queued', progress: { done: 4, total: 8 }, startedAt: Timestamp.fromMillis(9_000_000), payload: { firstStartedAt: 1_000_000 } },
+      1_000_000 + 100_000,
+    );
+    assert.equal(eta?.getTime(), 1_000_000 + 200_000);
   });
 });

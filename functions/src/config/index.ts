@@ -30,10 +30,39 @@ const envSchema = z.object({
   WORKER_BUDGET_MS: intFromEnv(480_000, 1_000, 3_600_000),
   CIRCUIT_FAILURE_THRESHOLD: intFromEnv(5, 1, 1_000),
   CIRCUIT_COOLDOWN_MS: intFromEnv(600_000, 1_000, 86_400_000),
+  /** Platform API origins; unset means the real platforms. `npm start` points them at the sandbox. */
+  META_API_BASE_URL: z.url().optional(),
+  GOOGLE_ADS_API_BASE_URL: z.url().optional(),
+  GOOGLE_OAUTH_BASE_URL: z.url().optional(),
+  LINKEDIN_API_BASE_URL: z.url().optional(),
+  LINKEDIN_OAUTH_BASE_URL: z.url().optional(),
+  TIKTOK_API_BASE_URL: z.url().optional(),
+  /** OAuth apps and the Google developer token: a platform is synced only when its app is set. */
+  GOOGLE_ADS_DEVELOPER_TOKEN: z.string().min(1).optional(),
+  GOOGLE_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_ADS_LOGIN_CUSTOMER_ID: z.string().regex(/^\d{10}$/, 'must be 10 digits').optional(),
+  LINKEDIN_CLIENT_ID: z.string().min(1).optional(),
+  LINKEDIN_CLIENT_SECRET: z.string().min(1).optional(),
+  TIKTOK_APP_ID: z.string().min(1).optional(),
+  TIKTOK_APP_SECRET: z.string().min(1).optional(),
+  META_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** Share of each platform's request budget that backfills may use. */
+  BACKFILL_RATE_SHARE: z.coerce.number().min(0.05).max(1).default(0.25),
+  BACKFILL_CHUNK_DAYS: intFromEnv(90, 1, 366),
   FUNCTIONS_EMULATOR: z.string().optional(),
   FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
   APP_VERSION: z.string().default('0.1.0'),
 });
+
+export interface ProvidersConfig {
+  meta?: { apiBaseUrl?: string };
+  google?: { apiBaseUrl?: string; oauthBaseUrl?: string; developerToken: string; clientId: string; clientSecret: string; loginCustomerId?: string };
+  linkedin?: { apiBaseUrl?: string; oauthBaseUrl?: string; clientId: string; clientSecret: string };
+  tiktok?: { apiBaseUrl?: string; appId: string; secret: string };
+  backfillRateShare: number;
+  backfillChunkDays: number;
+}
 
 export interface Config {
   /** Null when missing or invalid: guarded endpoints then refuse every call. */
@@ -51,6 +80,8 @@ export interface Config {
     readonly circuitFailureThreshold: number;
     readonly circuitCooldownMs: number;
   };
+  /** Connector settings for each platform that is configured; secrets included, never logged. */
+  readonly providers: ProvidersConfig;
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
@@ -101,11 +132,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
+    providers: Object.freeze(providersFrom(v)),
     runningInEmulator,
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
     problems: Object.freeze(problems),
   });
+}
+
+function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
+  const defined = <T extends Record<string, unknown>>(o: T) =>
+    Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
+  const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS };
+  if (v.META_ENABLED === 'true') config.meta = defined({ apiBaseUrl: v.META_API_BASE_URL });
+  if (v.GOOGLE_ADS_DEVELOPER_TOKEN && v.GOOGLE_OAUTH_CLIENT_ID && v.GOOGLE_OAUTH_CLIENT_SECRET) {
+    config.google = {
+      ...defined({ apiBaseUrl: v.GOOGLE_ADS_API_BASE_URL, oauthBaseUrl: v.GOOGLE_OAUTH_BASE_URL, loginCustomerId: v.GOOGLE_ADS_LOGIN_CUSTOMER_ID }),
+      developerToken: v.GOOGLE_ADS_DEVELOPER_TOKEN,
+      clientId: v.GOOGLE_OAUTH_CLIENT_ID,
+      clientSecret: v.GOOGLE_OAUTH_CLIENT_SECRET,
+    };
+  }
+  if (v.LINKEDIN_CLIENT_ID && v.LINKEDIN_CLIENT_SECRET) {
+    config.linkedin = {
+      ...defined({ apiBaseUrl: v.LINKEDIN_API_BASE_URL, oauthBaseUrl: v.LINKEDIN_OAUTH_BASE_URL }),
+      clientId: v.LINKEDIN_CLIENT_ID,
+      clientSecret: v.LINKEDIN_CLIENT_SECRET,
+    };
+  }
+  if (v.TIKTOK_APP_ID && v.TIKTOK_APP_SECRET) {
+    config.tiktok = { ...defined({ apiBaseUrl: v.TIKTOK_API_BASE_URL }), appId: v.TIKTOK_APP_ID, secret: v.TIKTOK_APP_SECRET };
+  }
+  return config;
 }
 
 /** The config as safe to log: secrets replaced by whether they are set. */
@@ -114,5 +172,8 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     ...config,
     cronSecret: config.cronSecret ? '<set>' : '<missing>',
     alerts: { ...config.alerts, webhookUrl: config.alerts.webhookUrl ? '<set>' : null },
+    providers: Object.fromEntries(
+      Object.entries(config.providers).map(([name, value]) => [name, typeof value === 'object' ? '<configured>' : value]),
+    ),
   };
 }

@@ -17,6 +17,9 @@ export interface JobOutcome {
   /** Run the job again right away with this payload, keeping its dedupe slot. */
   continueWith?: JobPayload;
   progress?: Progress;
+  /** Counted into the run's scheduler event. */
+  rowsWritten?: number;
+  apiCalls?: number;
 }
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome | void>;

@@ -70,6 +70,8 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       const outcome = await runHandler(db, lease, options.handlers, timeoutMs);
       counts.queued += outcome?.queued ?? 0;
       counts.duplicates += outcome?.duplicates ?? 0;
+      counts.rowsWritten += outcome?.rowsWritten ?? 0;
+      counts.apiCalls += outcome?.apiCalls ?? 0;
       if (outcome?.continueWith) {
         await lease.continueWith(outcome.continueWith);
         entry.result = 'continued';

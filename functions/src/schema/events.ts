@@ -13,11 +13,14 @@ export const eventCountsSchema = z.object({
   retried: z.number().int(),
   reset: z.number().int(),
   deleted: z.number().int(),
+  /** Metric documents written and platform API calls made by the run's sync jobs. */
+  rowsWritten: z.number().int(),
+  apiCalls: z.number().int(),
 });
 export type EventCounts = z.infer<typeof eventCountsSchema>;
 
 export function emptyCounts(): EventCounts {
-  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, reset: 0, deleted: 0 };
+  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, reset: 0, deleted: 0, rowsWritten: 0, apiCalls: 0 };
 }
 
 export const schedulerEventSchema = z.object({

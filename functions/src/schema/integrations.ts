@@ -13,15 +13,18 @@ export type IntegrationStatus = z.infer<typeof integrationStatusSchema>;
 export const automationSchema = z.object({
   enabled: z.boolean(),
   cadence: cadenceSchema,
-  lookbackDays: z.number().int().min(1).max(90),
+  /** Days re-fetched on every sync; null means the platform's restatement window. */
+  lookbackDays: z.number().int().min(1).max(90).nullable(),
 });
 export type Automation = z.infer<typeof automationSchema>;
 
-export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily', lookbackDays: 28 };
+export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily', lookbackDays: null };
 
 export const integrationDocumentSchema = z.object({
   status: integrationStatusSchema,
   accountId: z.string().nullable(),
+  /** The ad account's timezone (IANA); the platforms date their rows in it. */
+  timezone: z.string().default('UTC'),
   automation: automationSchema,
   nextRunAt: timestampSchema.nullable(),
   lastSyncedAt: timestampSchema.nullable(),

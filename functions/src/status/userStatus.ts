@@ -22,12 +22,18 @@ export interface JobView {
   finishedAt: string | null;
 }
 
-export function estimateFinish(job: Pick<Job, 'status' | 'progress' | 'startedAt'>, now = Date.now()): Date | null {
-  if (job.status !== 'running' || !job.progress || !job.startedAt) return null;
+/**
+ * Projects the finish from the progress rate so far. A job that runs in several
+ * continuations (a backfill) keeps its first start in payload.firstStartedAt.
+ */
+export function estimateFinish(job: Pick<Job, 'status' | 'progress' | 'startedAt' | 'payload'>, now = Date.now()): Date | null {
+  if ((job.status !== 'running' && job.status !== 'queued') || !job.progress) return null;
   const { done, total } = job.progress;
-  if (done <= 0 || total <= 0) return null;
-  const elapsed = now - job.startedAt.toMillis();
-  return new Date(job.startedAt.toMillis() + (elapsed * total) / done);
+  if (done <= 0 || total <= 0 || done >= total) return null;
+  const first = job.payload.firstStartedAt;
+  const since = typeof first === 'number' ? first : job.startedAt?.toMillis();
+  if (since === undefined) return null;
+  return new Date(since + ((now - since) * total) / done);
 }
 
 export function jobView(job: Job, now = Date.now()): JobView {

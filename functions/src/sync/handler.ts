@@ -1,0 +1,155 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import { PermanentJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
+import {
+  AuthExpiredError,
+  PermanentError,
+  PermissionError,
+  ProviderError,
+  RateLimitedError,
+  type ConnectorRegistry,
+} from '../providers/index.js';
+import { z } from 'zod';
+import { PROVIDER_LABELS, dateWindowSchema, type Job, type ProviderId } from '../schema/index.js';
+import { syncWindow } from './engine.js';
+import { loadIntegration, recordSyncResult, type WriteOptions } from './store.js';
+import { RESTATEMENT_DAYS, backfillChunks, lookbackWindow } from './window.js';
+
+export interface SyncHandlerOptions {
+  /** Connectors for daily syncs. */
+  connectors: ConnectorRegistry;
+  /** Connectors for backfills, paced to a share of each platform's budget. Defaults to `connectors`. */
+  backfillConnectors?: ConnectorRegistry;
+  /** Days per backfill chunk. Default 90. */
+  backfillChunkDays?: number;
+  /** Chunks one backfill run handles before it yields the worker slot. Default 4. */
+  backfillChunksPerRun?: number;
+  writeOptions?: WriteOptions;
+}
+
+interface Prepared {
+  userId: string;
+  providerId: ProviderId;
+  accountId: string;
+  timezone: string;
+  lookbackDays: number | null;
+  credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
+}
+
+async function prepare(db: Firestore, job: Job): Promise<Prepared> {
+  const providerId = job.providerId;
+  if (!providerId) throw new PermanentJobError(`job ${job.id} names no provider`);
+  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
+  const label = PROVIDER_LABELS[providerId];
+  if (!integration) throw new PermanentJobError(`${label} is not connected for user ${job.userId}`);
+  if (integration.status === 'disconnected') throw new PermanentJobError(`${label} was disconnected; nothing to sync`);
+  if (!integration.accountId || !credentials) {
+    const message = `${label} has no stored account or credentials: reconnect ${label}.`;
+    await recordSyncResult(db, job.userId, providerId, { ok: false, error: message, disconnect: true });
+    throw new PermanentJobError(message);
+  }
+  return {
+    userId: job.userId,
+    providerId,
+    accountId: integration.accountId,
+    timezone: integration.timezone,
+    lookbackDays: integration.automation.lookbackDays,
+    credentials,
+  };
+}
+
+/**
+ * Each failure class has its action: auth and permission problems mark the integration
+ * `error` with a message the user can act on and are not retried; rate limits wait for
+ * the platform's hint; transient errors retry with backoff; bad data fails naming the
+ * record.
+ */
+async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown): Promise<never> {
+  const message = error instanceof Error ? error.message : String(error);
+  const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
+  await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
+  if (error instanceof RateLimitedError) throw new RetryableJobError(message, error.retryAfterMs);
+  if (needsReconnect || error instanceof PermanentError) throw new PermanentJobError(message);
+  if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
+  throw error instanceof ProviderError ? new RetryableJobError(message) : error;
+}
+
+function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
+  return async ({ job, signal }: JobContext): Promise<JobOutcome> => {
+    const p = await prepare(db, job);
+    const timeframe = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : null;
+    const days = timeframe ?? p.lookbackDays ?? RESTATEMENT_DAYS[p.providerId];
+    const window = lookbackWindow(days, p.timezone);
+    try {
+      const result = await syncWindow(db, options.connectors, { ...p, window, signal }, options.writeOptions);
+      await recordSyncResult(db, p.userId, p.providerId, { ok: true });
+      return { rowsWritten: result.rowsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
+    } catch (error) {
+      return classify(db, p, error);
+    }
+  };
+}
+
+const backfillStateSchema = z.object({
+  chunks: z.array(dateWindowSchema),
+  next: z.number().int().min(0),
+  firstStartedAt: z.number(),
+});
+type BackfillState = z.infer<typeof backfillStateSchema>;
+
+function backfillState(job: Job, days: number, chunkDays: number, timezone: string): BackfillState {
+  const stored = backfillStateSchema.safeParse(job.payload.backfill);
+  if (stored.success) return stored.data;
+  // Planned once, on the first run, so the chunks do not move as days pass.
+  return { chunks: backfillChunks(days, chunkDays, timezone), next: 0, firstStartedAt: Date.now() };
+}
+
+/**
+ * History in chunks, oldest first. Each run handles a few chunks and then continues as the
+ * same job (keeping its dedupe slot), so a two-year backfill never holds a worker for long
+ * and shows progress { done, total } with an ETA while it runs.
+ */
+function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
+  const connectors = options.backfillConnectors ?? options.connectors;
+  return async ({ job, signal, reportProgress }: JobContext): Promise<JobOutcome> => {
+    const p = await prepare(db, job);
+    const days = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : 730;
+    const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
+    const total = state.chunks.length;
+    let rowsWritten = 0;
+    let apiCalls = 0;
+    let credentials = p.credentials;
+    const stopAt = Math.min(total, state.next + (options.backfillChunksPerRun ?? 4));
+    try {
+      for (let i = state.next; i < stopAt; i++) {
+        if (signal.aborted) break;
+        const result = await syncWindow(db, connectors, { ...p, credentials, window: state.chunks[i]!, signal }, options.writeOptions);
+        credentials = result.credentials;
+        rowsWritten += result.rowsWritten;
+        apiCalls += result.apiCalls;
+        state.next = i + 1;
+        await reportProgress({ done: state.next, total });
+      }
+    } catch (error) {
+      return classify(db, p, error);
+    }
+    const progress = { done: state.next, total };
+    if (state.next < total) {
+      return {
+        rowsWritten,
+        apiCalls,
+        progress,
+        continueWith: { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state },
+      };
+    }
+    return { rowsWritten, apiCalls, progress };
+  };
+}
+
+export function createSyncHandlers(db: Firestore, options: SyncHandlerOptions): HandlerRegistry {
+  const incremental = incrementalHandler(db, options);
+  return {
+    'scheduled-sync': incremental,
+    'manual-sync': incremental,
+    'initial-backfill': backfillHandler(db, options),
+  };
+}
