@@ -1,7 +1,6 @@
 /**
  * Queue benchmarks on the Firestore emulator, each beside a baseline that works as the
  * seed systems did (sequential; one query plus one transaction per job; 10 jobs a call).
- * Prints a Markdown table; docs/benchmarks.md records the figures.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -160,16 +159,16 @@ async function throughput(label: string, handlerMs: number, jobs: number, worker
   }
 }
 
-const server = await serve();
-try {
-  await enqueueLatency(server.url);
-  await processAllUsers(server.url);
-  await throughput('worker throughput, 2,000 jobs, 500 ms handler', 500, 2000, [1, 4, 8], 32, 30);
-  await throughput('raw claim rate, 2,000 jobs, no-op handler', 0, 2000, [1, 8], 32, 200);
-} finally {
-  server.close();
-  await clear();
+export async function runQueueBenchmarks(): Promise<string[][]> {
+  const server = await serve();
+  try {
+    await enqueueLatency(server.url);
+    await processAllUsers(server.url);
+    await throughput('worker throughput, 2,000 jobs, 500 ms handler', 500, 2000, [1, 4, 8], 32, 30);
+    await throughput('raw claim rate, 2,000 jobs, no-op handler', 0, 2000, [1, 8], 32, 200);
+  } finally {
+    server.close();
+    await clear();
+  }
+  return rows;
 }
-console.log('\n| benchmark | ours | baseline | target | result |\n|---|---|---|---|---|');
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-process.exit(0);
