@@ -13,7 +13,8 @@ const BREAKDOWNS: Record<string, 'demographics' | 'placement'> = {
   'publisher_platform,platform_position': 'placement',
 };
 const DEFAULT_LIMIT = 25;
-const MAX_LIMIT = 5000;
+/** The largest page the connector asks for; anything above is refused as Meta refuses a bad parameter. */
+export const MAX_LIMIT = 5000;
 
 interface InsightsQuery {
   accountId: string;
@@ -133,7 +134,9 @@ export function createMetaSim(): PlatformSim {
 
   async function page(req: SimRequest, ctx: SimContext, q: InsightsQuery): Promise<SimReply> {
     const limit = Number(req.query.get('limit') ?? DEFAULT_LIMIT);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new MetaRequestError(100, `(#100) limit must be between 1 and ${MAX_LIMIT}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new MetaRequestError(100, `(#100) param limit must be a number between 1 and ${MAX_LIMIT}, got ${req.query.get('limit') ?? ''}`);
+    }
     const offset = decodeCursor(req.query.get('after'));
     if (offset === null) throw new MetaRequestError(100, '(#100) invalid after cursor');
     await ctx.pageDelay(Math.floor(offset / limit) + 1);

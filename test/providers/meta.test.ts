@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { TransientError } from '../../functions/src/providers/errors.js';
+import { createConnectors } from '../../functions/src/providers/index.js';
+import type { MetaConfig } from '../../functions/src/providers/index.js';
+import { DEFAULT_SLICE_DAYS, META_MAX_PAGE_SIZE } from '../../functions/src/providers/meta.js';
+import { sliceWindow, windowDays } from '../../functions/src/providers/dates.js';
 import type { FetchReportInput, ReportKind } from '../../functions/src/providers/types.js';
 import { metricRowId, metricRowSchema } from '../../functions/src/schema/metrics.js';
-import { expectedRows } from '../../scripts/sandbox/server.js';
+import { DEMOGRAPHIC_SEGMENTS } from '../../scripts/sandbox/data.js';
+import { MAX_LIMIT } from '../../scripts/sandbox/meta.js';
+import { accountProfile, expectedRows } from '../../scripts/sandbox/server.js';
 import { ACCOUNTS, count, countMatching, days, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
 import type { TestBed } from './helpers.js';
 
@@ -46,7 +52,7 @@ describe('Meta connector', () => {
     });
   }
 
-  it('runs a long range as an async report: submit, poll, then page the result', async () => {
+  it('runs a range above asyncAfterDays as one async report: submit, poll, then page the result', async () => {
     bed.sandbox.setFaults('meta', { asyncPolls: 3 });
     const window = days('2024-01-01', 120);
     const result = await fetchReport('campaign-daily', window);
@@ -66,6 +72,72 @@ describe('Meta connector', () => {
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
     assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), 1);
     assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), 1);
+  });
+
+  /** A connector on the same sandbox without the test bed's asyncAfterDays: long windows go out as slices. */
+  const slicing = (config: Partial<MetaConfig> = {}) =>
+    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50 }, meta: { ...bed.sandbox.baseUrls.meta, asyncPollIntervalMs: 10, ...config } }).get('meta');
+
+  for (const pageSize of [META_MAX_PAGE_SIZE, TEST_PAGING.metaPageSize]) {
+    it(`fetches a long window as date slices, every row once (page size ${pageSize})`, async () => {
+      const window = days('2024-03-01', 95);
+      const slices = sliceWindow(window, 10);
+      const result = await slicing({ pageSize, sliceDays: { placement: 10 } }).fetchReport('placement', {
+        account: input,
+        credentials: { ...bed.sandbox.issueCredentials('meta') },
+        window,
+      });
+      const expected = expectedRows('meta', id, 'placement', window);
+      assert.equal(result.rows.length, expected.length);
+      assert.equal(new Set(result.rows.map(metricRowId)).size, result.rows.length, 'no row twice');
+      assert.deepStrictEqual(sortRows(result.rows), sortRows(expected));
+      // One request per page of each slice: a slice bigger than a page follows its own cursor.
+      const requests = slices.reduce((sum, slice) => sum + Math.max(1, Math.ceil(expectedRows('meta', id, 'placement', slice).length / pageSize)), 0);
+      assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), requests);
+      assert.equal(count(bed.sandbox, 'meta'), requests, 'no async job');
+      assert.equal(result.apiCalls, requests);
+      // How fast the slices run together is measured by `npm run bench`, not asserted here.
+      if (pageSize === META_MAX_PAGE_SIZE) assert.equal(requests, slices.length, 'each slice is one page');
+    });
+  }
+
+  it('sizes default slices per report kind so a slice is usually one page', () => {
+    assert.equal(MAX_LIMIT, META_MAX_PAGE_SIZE, 'the sandbox refuses pages above the connector maximum');
+    for (const kind of ['campaign-daily', 'demographics', 'placement'] as const) {
+      const perDay = accountProfile('meta', id).campaigns.length * (kind === 'campaign-daily' ? 1 : DEMOGRAPHIC_SEGMENTS.length);
+      assert.ok(DEFAULT_SLICE_DAYS[kind] * perDay <= META_MAX_PAGE_SIZE, `${kind}: ${DEFAULT_SLICE_DAYS[kind]} days fit one page`);
+    }
+    assert.ok(DEFAULT_SLICE_DAYS['campaign-daily'] > DEFAULT_SLICE_DAYS.demographics);
+  });
+
+  it('falls back to an async report for just the slices Meta finds too big', async () => {
+    // Default slices: 41 + 41 + 18 days. Over the sandbox's 2,000-row limit only the 41-day ones are refused.
+    const window = days('2024-05-01', 100);
+    const slices = sliceWindow(window, DEFAULT_SLICE_DAYS.demographics);
+    const perDay = accountProfile('meta', id).campaigns.length * DEMOGRAPHIC_SEGMENTS.length;
+    const tooBig = slices.filter((slice) => windowDays(slice) * perDay > 2_000);
+    assert.ok(tooBig.length > 0 && tooBig.length < slices.length);
+    const result = await slicing().fetchReport('demographics', { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
+    assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
+    assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), slices.length);
+    assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), tooBig.length);
+    assert.equal(result.apiCalls, count(bed.sandbox, 'meta'));
+  });
+
+  it('refuses a page size above the maximum, as the sandbox does', async () => {
+    assert.throws(() => slicing({ pageSize: META_MAX_PAGE_SIZE + 1 }), RangeError);
+    const q = new URLSearchParams({
+      level: 'campaign',
+      time_increment: '1',
+      time_range: JSON.stringify({ since: '2025-03-01', until: '2025-03-02' }),
+      fields: 'campaign_id',
+      limit: String(MAX_LIMIT + 1),
+      access_token: bed.sandbox.issueCredentials('meta').accessToken,
+    });
+    const res = await fetch(`${bed.sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
+    const body = (await res.json()) as { error?: { code: number } };
+    assert.equal(res.status, 400);
+    assert.equal(body.error?.code, 100);
   });
 
   it('reports a failed async job as TransientError', async () => {

@@ -34,7 +34,9 @@ export interface ConnectorRegistry {
 
 /** Sane per-platform pacing: TikTok and LinkedIn limit per second / per day far below Google. */
 const PLATFORM_POLICY: Record<ProviderId, Partial<HttpPolicy>> = {
-  meta: { concurrency: 4 },
+  // Meta budgets calls and CPU time per hour (usage headers, obeyed by MetaConnector.observeUsage), not
+  // requests in flight: more at once costs no extra calls, it only lets window slices run side by side.
+  meta: { concurrency: 24 },
   google: { concurrency: 8 },
   linkedin: { concurrency: 4 },
   tiktok: { concurrency: 4, requestsPerSecond: 10 },

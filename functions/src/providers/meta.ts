@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { assertWindow, windowDays } from './dates.js';
+import { assertWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import { query } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
@@ -14,9 +14,17 @@ export interface MetaConfig {
   apiBaseUrl?: string;
   /** Graph API version. Default v25.0. */
   apiVersion?: string;
-  /** Rows per page. Default 500. */
+  /** Rows per page, 1 to META_MAX_PAGE_SIZE. Default META_MAX_PAGE_SIZE. */
   pageSize?: number;
-  /** Windows longer than this many days run as an async report job. Default 31. */
+  /**
+   * Days per synchronous request, per report kind. A longer window is cut into slices of this many days,
+   * fetched in parallel (within the platform's concurrency limit). Defaults: DEFAULT_SLICE_DAYS.
+   */
+  sliceDays?: Partial<Record<ReportKind, number>>;
+  /**
+   * Windows longer than this many days run as one async report job instead of parallel slices.
+   * Default: never (slices are used; a slice Meta finds too big still falls back to an async job).
+   */
   asyncAfterDays?: number;
   /** Between async job status polls. Default 2000 ms. */
   asyncPollIntervalMs?: number;
@@ -53,6 +61,32 @@ const BREAKDOWNS: Partial<Record<ReportKind, string>> = {
   demographics: 'age,gender',
   placement: 'publisher_platform,platform_position',
 };
+
+/**
+ * The largest `limit` this connector sends. Meta does not publish a cap for /insights; 5,000 is the
+ * largest page size that is widely accepted, and Meta's own data-per-call limit (code 100, subcode
+ * 1487534) still guards the response size, which the connector answers with an async job.
+ */
+export const META_MAX_PAGE_SIZE = 5000;
+
+/** Rows Meta returns per campaign and day: one, or one per segment (about 10-15 for these breakdowns). */
+const ROWS_PER_CAMPAIGN_DAY: Readonly<Record<ReportKind, number>> = { 'campaign-daily': 1, demographics: 15, placement: 15 };
+/** Slices are sized for accounts of up to this many campaigns; a bigger account's slice follows its cursor. */
+const PLANNED_CAMPAIGNS = 8;
+
+/**
+ * Days per slice: a slice of an account with up to PLANNED_CAMPAIGNS campaigns fits one page of
+ * META_MAX_PAGE_SIZE rows (campaign-daily 625 days, the breakdowns 41 days).
+ */
+export const DEFAULT_SLICE_DAYS: Readonly<Record<ReportKind, number>> = {
+  'campaign-daily': sliceDaysFor('campaign-daily'),
+  demographics: sliceDaysFor('demographics'),
+  placement: sliceDaysFor('placement'),
+};
+
+function sliceDaysFor(kind: ReportKind): number {
+  return Math.max(1, Math.floor(META_MAX_PAGE_SIZE / (PLANNED_CAMPAIGNS * ROWS_PER_CAMPAIGN_DAY[kind])));
+}
 
 const FIELDS = 'account_currency,campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,actions';
 
@@ -119,6 +153,7 @@ export class MetaConnector implements Connector {
   readonly restatementDays = 28;
   private readonly base: string;
   private readonly conversionActions: ReadonlySet<string>;
+  private readonly pageSize: number;
 
   constructor(
     private readonly config: MetaConfig,
@@ -126,6 +161,10 @@ export class MetaConnector implements Connector {
   ) {
     this.base = `${(config.apiBaseUrl ?? 'https://graph.facebook.com').replace(/\/+$/, '')}/${config.apiVersion ?? 'v25.0'}`;
     this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
+    this.pageSize = config.pageSize ?? META_MAX_PAGE_SIZE;
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_MAX_PAGE_SIZE) {
+      throw new RangeError(`Meta pageSize must be an integer from 1 to ${META_MAX_PAGE_SIZE}, got ${this.pageSize}`);
+    }
   }
 
   /** Pauses all Meta requests while any usage header is above the threshold, for as long as Meta estimates. */
@@ -142,23 +181,45 @@ export class MetaConnector implements Connector {
     if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
     assertWindow(PROVIDER, input.window);
     const accountId = normalizeMetaAccount(input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    // One failed slice stops the others: their rows would be thrown away anyway.
+    const stop = new AbortController();
+    const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
+    const ctx: RequestContext = { calls: 0, signal };
     const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
-    const params = this.reportParams(kind, input.window);
 
-    let raw: unknown[];
-    if (windowDays(input.window) > (this.config.asyncAfterDays ?? 31)) {
-      raw = await this.fetchAsync(accountId, params, session, ctx);
+    const convert = (raw: unknown[]) => raw.map((item) => this.toRow(kind, accountId, item));
+    let rows: MetricRow[];
+    if (windowDays(input.window) > (this.config.asyncAfterDays ?? Number.POSITIVE_INFINITY)) {
+      rows = convert(await this.fetchAsync(accountId, this.reportParams(kind, input.window), session, ctx));
     } else {
-      try {
-        raw = await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
-      } catch (error) {
-        if (!(error instanceof MetaTooMuchDataError)) throw error;
-        raw = await this.fetchAsync(accountId, params, session, ctx);
-      }
+      // Each slice converts its rows as soon as it is done, while the others are still in flight.
+      const slices = sliceWindow(input.window, this.sliceDays(kind));
+      const parts = await Promise.all(
+        slices.map(async (slice) => convert(await this.fetchSlice(accountId, this.reportParams(kind, slice), session, ctx))),
+      ).catch((error: unknown) => {
+        // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
+        stop.abort();
+        throw error;
+      });
+      rows = parts.flat();
     }
-    const rows = raw.map((item) => this.toRow(kind, accountId, item));
     return { rows, apiCalls: ctx.calls };
+  }
+
+  private sliceDays(kind: ReportKind): number {
+    const days = this.config.sliceDays?.[kind] ?? DEFAULT_SLICE_DAYS[kind];
+    if (!Number.isInteger(days) || days < 1) throw new PermanentError(PROVIDER, `sliceDays for ${kind} must be a positive integer, got ${days}`);
+    return days;
+  }
+
+  /** One slice: synchronous pages, or an async job when Meta asks for less data per call. */
+  private async fetchSlice(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+    try {
+      return await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
+    } catch (error) {
+      if (!(error instanceof MetaTooMuchDataError)) throw error;
+      return this.fetchAsync(accountId, params, session, ctx);
+    }
   }
 
   private reportParams(kind: ReportKind, window: ReportWindow): Record<string, string | undefined> {
@@ -183,7 +244,7 @@ export class MetaConnector implements Connector {
     const rows: unknown[] = [];
     let after: string | undefined;
     do {
-      const body = await this.get(path, { ...params, limit: String(this.config.pageSize ?? 500), after }, session, ctx);
+      const body = await this.get(path, { ...params, limit: String(this.pageSize), after }, session, ctx);
       const page = parseBody(PROVIDER, insightsPageSchema, body, 'insights');
       rows.push(...page.data);
       after = page.paging?.next ? page.paging.cursors?.after : undefined;
@@ -191,7 +252,7 @@ export class MetaConnector implements Connector {
     return rows;
   }
 
-  /** Big ranges: submit a report job, poll it to completion, then page through its result. */
+  /** Big requests: submit a report job, poll it to completion, then page through its result. */
   private async fetchAsync(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
     const submitted = await session.call(async (token) => {
       const res = await this.http.send(
