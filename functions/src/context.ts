@@ -16,15 +16,17 @@ export interface AppContext {
   startedAt: number;
 }
 
+const BACKFILL_BASE_CONCURRENCY = 8;
+
 /** The worker's handlers: the fan-out, and the sync jobs over the configured platforms. */
 export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry {
   const { backfillRateShare, backfillChunkDays, ...platforms } = config.providers;
   const connectors = createConnectors(platforms);
-  // Backfills get their own pacing, a share of each platform's concurrency, so history
-  // never starves the daily syncs.
+  // Backfills get their own, smaller pacing (the share of a typical platform's 8 requests
+  // in flight), so history never starves the daily syncs.
   const backfillConnectors = createConnectors({
     ...platforms,
-    http: { concurrency: Math.max(1, Math.floor(8 * backfillRateShare)) },
+    http: { concurrency: Math.max(1, Math.floor(BACKFILL_BASE_CONCURRENCY * backfillRateShare)) },
   });
   return {
     'fan-out': fanOutHandler,

@@ -107,6 +107,7 @@ describe('guarded endpoints refuse without changing anything', () => {
     await rejects('schedule', { key: TEST_CRON_KEY, body: {} }, 400, 'userId');
     await rejects('schedule', { key: TEST_CRON_KEY, body: { userId, providerId: 'myspace' } }, 400, 'providerId');
     await rejects('schedule', { key: TEST_CRON_KEY, body: { userId, allUsers: true } }, 400, 'userId');
+    await rejects('schedule', { key: TEST_CRON_KEY, body: { allUsers: true, jobType: 'initial-backfill' } }, 400, 'jobType');
     await rejects('schedule', { key: TEST_CRON_KEY, body: { userId, timeframeDays: 5000 } }, 400, 'timeframeDays');
     await rejects('schedule', { token: 'not-a-token', body: { userId } }, 401, 'authorization');
     await rejects('schedule', { token: userToken, body: { userId } }, 403);

@@ -135,7 +135,8 @@ export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promis
       {
         mode: 'all-connected',
         maxUsers: 500,
-        jobType: body.jobType === 'initial-backfill' ? 'manual-sync' : body.jobType,
+        // The schema refuses initial-backfill together with allUsers.
+        jobType: body.jobType === 'scheduled-sync' ? 'scheduled-sync' : 'manual-sync',
         timeframeDays: body.timeframeDays ?? null,
         providerId: body.providerId ?? null,
         priority: body.priority ?? null,

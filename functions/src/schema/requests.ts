@@ -51,6 +51,9 @@ export const scheduleBodySchema = z
     if (body.allUsers === true && body.userId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['userId'], message: 'must not be set together with allUsers' });
     }
+    if (body.allUsers === true && body.jobType === 'initial-backfill') {
+      ctx.addIssue({ code: 'custom', path: ['jobType'], message: 'backfills are scheduled per user, not for all users' });
+    }
     if (body.allUsers !== true && body.userId === undefined) {
       ctx.addIssue({ code: 'custom', path: ['userId'], message: 'is required unless allUsers is true' });
     }
