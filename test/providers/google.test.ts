@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createConnectors } from '../../functions/src/providers/index.js';
 import { campaignDailyQuery } from '../../functions/src/providers/google.js';
 import { expectedRows } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, days, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
-import type { TestBed } from './helpers.js';
+import { ACCOUNTS, count, days, sortRows, useTestBed, TEST_PAGING } from './helpers.js';
 
 const { input, id } = ACCOUNTS.google;
 
 describe('Google Ads connector', () => {
-  let bed: TestBed;
-  before(async () => {
-    bed = await startTestBed();
-  });
-  after(async () => {
-    await bed.sandbox.close();
-  });
-  beforeEach(() => {
-    bed.sandbox.resetStats();
-    bed.sandbox.setFaults('google', {});
-  });
+  const bed = useTestBed('google');
 
   const search = (query: string, headers: Record<string, string> = {}) =>
     fetch(`${bed.sandbox.baseUrls.google.apiBaseUrl}/v23/customers/${id}/googleAds:searchStream`, {

@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 import { createConnectors } from '../../functions/src/providers/index.js';
 import type { ConnectorRegistry } from '../../functions/src/providers/index.js';
 import type { MetricRow, ProviderId, ReportWindow } from '../../functions/src/providers/types.js';
@@ -70,4 +71,30 @@ export function count(sandbox: Sandbox, provider: ProviderId, path?: string): nu
 /** Requests whose path matches, for paths that carry ids (report runs, accounts). */
 export function countMatching(sandbox: Sandbox, provider: ProviderId, pattern: RegExp): number {
   return sandbox.requests(provider).log.filter((e) => pattern.test(`${e.method} ${e.path}`)).length;
+}
+
+/**
+ * Registers the suite's hooks: a sandbox for the whole suite, and before each test the
+ * platform's request counts reset and its faults cleared. Use inside `describe`.
+ */
+export function useTestBed(provider: ProviderId): TestBed {
+  let current: TestBed | undefined;
+  before(async () => {
+    current = await startTestBed();
+  });
+  after(async () => {
+    await current?.sandbox.close();
+  });
+  beforeEach(() => {
+    current!.sandbox.resetStats();
+    current!.sandbox.setFaults(provider, {});
+  });
+  return {
+    get sandbox() {
+      return current!.sandbox;
+    },
+    get connectors() {
+      return current!.connectors;
+    },
+  };
 }

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { adAnalyticsQuery } from '../../functions/src/providers/linkedin.js';
 import { accountProfile, expectedRows } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, days, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
-import type { TestBed } from './helpers.js';
+import { ACCOUNTS, count, days, sortRows, useTestBed, TEST_PAGING } from './helpers.js';
 
 const { input, id } = ACCOUNTS.linkedin;
 const HEADERS = { authorization: 'Bearer t', 'LinkedIn-Version': '202601', 'X-Restli-Protocol-Version': '2.0.0' };
 
 describe('LinkedIn connector', () => {
-  let bed: TestBed;
-  before(async () => {
-    bed = await startTestBed();
-  });
-  after(async () => {
-    await bed.sandbox.close();
-  });
-  beforeEach(() => {
-    bed.sandbox.resetStats();
-    bed.sandbox.setFaults('linkedin', {});
-  });
+  const bed = useTestBed('linkedin');
 
   const analytics = (queryString: string) => fetch(`${bed.sandbox.baseUrls.linkedin.apiBaseUrl}/rest/adAnalytics?${queryString}`, { headers: HEADERS });
 

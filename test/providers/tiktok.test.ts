@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { expectedRows } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, days, REFRESH_PATHS, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
-import type { TestBed } from './helpers.js';
+import { ACCOUNTS, count, days, REFRESH_PATHS, sortRows, useTestBed, TEST_PAGING } from './helpers.js';
 
 const { input, id } = ACCOUNTS.tiktok;
 const REPORT = 'GET /open_api/v1.3/report/integrated/get/';
@@ -17,17 +16,7 @@ const SLICES = [
 const PAGES = SLICES.reduce((n, s) => n + Math.max(1, Math.ceil(expectedRows('tiktok', id, 'campaign-daily', s).length / TEST_PAGING.tiktokPageSize)), 0);
 
 describe('TikTok connector', () => {
-  let bed: TestBed;
-  before(async () => {
-    bed = await startTestBed();
-  });
-  after(async () => {
-    await bed.sandbox.close();
-  });
-  beforeEach(() => {
-    bed.sandbox.resetStats();
-    bed.sandbox.setFaults('tiktok', {});
-  });
+  const bed = useTestBed('tiktok');
 
   const report = (params: Record<string, string>) =>
     fetch(

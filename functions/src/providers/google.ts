@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assertWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
@@ -134,8 +135,8 @@ export class GoogleAdsConnector implements Connector {
     private readonly config: GoogleAdsConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = `${(config.apiBaseUrl ?? 'https://googleads.googleapis.com').replace(/\/+$/, '')}/${config.apiVersion ?? 'v23'}`;
-    this.tokenUrl = `${(config.oauthBaseUrl ?? 'https://oauth2.googleapis.com').replace(/\/+$/, '')}/token`;
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://googleads.googleapis.com', `/${config.apiVersion ?? 'v23'}`);
+    this.tokenUrl = apiUrl(config.oauthBaseUrl, 'https://oauth2.googleapis.com', '/token');
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {

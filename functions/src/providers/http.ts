@@ -151,3 +151,8 @@ export function query(params: Record<string, string | number | undefined>): stri
 export function resolvePolicy(...layers: Array<Partial<HttpPolicy> | undefined>): HttpPolicy {
   return Object.assign({}, DEFAULT_HTTP_POLICY, ...layers.filter(Boolean)) as HttpPolicy;
 }
+
+/** A configured API origin (or the platform's own) without trailing slashes, plus a path. */
+export function apiUrl(configured: string | undefined, fallback: string, path = ''): string {
+  return `${(configured ?? fallback).replace(/\/+$/, '')}${path}`;
+}

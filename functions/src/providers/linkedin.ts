@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assertWindow, daysPerRequest, sliceWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
@@ -88,8 +89,8 @@ export class LinkedInConnector implements Connector {
     private readonly config: LinkedInConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = `${(config.apiBaseUrl ?? 'https://api.linkedin.com').replace(/\/+$/, '')}/rest`;
-    this.tokenUrl = `${(config.oauthBaseUrl ?? 'https://www.linkedin.com').replace(/\/+$/, '')}/oauth/v2/accessToken`;
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://api.linkedin.com', '/rest');
+    this.tokenUrl = apiUrl(config.oauthBaseUrl, 'https://www.linkedin.com', '/oauth/v2/accessToken');
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {

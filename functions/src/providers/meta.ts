@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { assertWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
-import { query } from './http.js';
+import { apiUrl, query } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseMetaUsage } from './ratelimit.js';
@@ -159,7 +159,7 @@ export class MetaConnector implements Connector {
     private readonly config: MetaConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.base = `${(config.apiBaseUrl ?? 'https://graph.facebook.com').replace(/\/+$/, '')}/${config.apiVersion ?? 'v25.0'}`;
+    this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${config.apiVersion ?? 'v25.0'}`);
     this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
     this.pageSize = config.pageSize ?? META_MAX_PAGE_SIZE;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_MAX_PAGE_SIZE) {

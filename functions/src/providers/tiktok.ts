@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertWindow, sliceWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
-import { query } from './http.js';
+import { apiUrl, query } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { TokenSession } from './session.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ProviderCredentials, ReportKind, ReportWindow } from './types.js';
@@ -79,7 +79,7 @@ export class TikTokConnector implements Connector {
     private readonly config: TikTokConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = `${(config.apiBaseUrl ?? 'https://business-api.tiktok.com').replace(/\/+$/, '')}/open_api/v1.3`;
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://business-api.tiktok.com', '/open_api/v1.3');
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
