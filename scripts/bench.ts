@@ -1,5 +1,6 @@
 /** `npm run bench`: runs the benchmarks inside the Firestore and Auth emulators (BENCH=queue or BENCH=sync for one suite). */
-import { emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+import { emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
 
-const child = firebase(['emulators:exec', '--only', 'firestore,auth', 'node --import tsx scripts/bench/main.ts'], emulatorEnv());
+// The test profile's ports: benchmarks run beside `npm start` without touching its data.
+const child = firebase(emulatorProfile('test'), ['emulators:exec', '--only', 'firestore,auth', 'node --import tsx scripts/bench/main.ts'], emulatorEnv());
 process.exit(await exitCodeOf(child));

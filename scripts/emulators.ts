@@ -2,18 +2,81 @@
  * Starts the Firebase emulators without downloads where the machine already has Google's
  * emulators (Debian's google-cloud-sdk packages), and lets firebase-tools download its own
  * copies everywhere else.
+ *
+ * Two profiles: `start` (the ports of firebase.json, project demo-ads-hub) and `test`
+ * (ports shifted by EMULATOR_PORT_OFFSET, default 10, project demo-ads-hub-test), so
+ * `npm test` runs while `npm start` is up, and two checkouts can test side by side with
+ * different offsets.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const PROJECT_ID = 'demo-ads-hub';
-export const FIRESTORE_HOST = '127.0.0.1:8080';
-export const AUTH_HOST = '127.0.0.1:9099';
-export const FUNCTIONS_ORIGIN = 'http://127.0.0.1:5001';
-export const HOSTING_ORIGIN = 'http://127.0.0.1:5000';
+
+export type EmulatorProfileName = 'start' | 'test';
+
+export interface EmulatorProfile {
+  name: EmulatorProfileName;
+  projectId: string;
+  /** firebase.json for `start`; a generated, git-ignored copy with shifted ports for `test`. */
+  configPath: string;
+  firestoreHost: string;
+  authHost: string;
+  functionsOrigin: string;
+  hostingOrigin: string;
+  /** Base URL of the HTTP functions: `${functionsOrigin}/${projectId}/us-central1`. */
+  functionsBaseUrl: string;
+}
+
+const BASE_PORTS = { firestore: 8080, firestoreWebsocket: 9150, auth: 9099, functions: 5001, hosting: 5000, pubsub: 8085, hub: 4400, logging: 4500 };
+type PortName = keyof typeof BASE_PORTS;
+
+function testPortOffset(): number {
+  const raw = process.env.EMULATOR_PORT_OFFSET ?? '10';
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 1 || offset > 90) {
+    throw new Error(`EMULATOR_PORT_OFFSET must be an integer from 1 to 90 (got "${raw}")`);
+  }
+  return offset;
+}
+
+export function emulatorProfile(name: EmulatorProfileName): EmulatorProfile {
+  const offset = name === 'test' ? testPortOffset() : 0;
+  const port = (p: PortName) => BASE_PORTS[p] + offset;
+  const projectId = name === 'test' ? 'demo-ads-hub-test' : 'demo-ads-hub';
+  const functionsOrigin = `http://127.0.0.1:${port('functions')}`;
+  return {
+    name,
+    projectId,
+    configPath: name === 'test' ? writeShiftedConfig(offset) : join(ROOT, 'firebase.json'),
+    firestoreHost: `127.0.0.1:${port('firestore')}`,
+    authHost: `127.0.0.1:${port('auth')}`,
+    functionsOrigin,
+    hostingOrigin: `http://127.0.0.1:${port('hosting')}`,
+    functionsBaseUrl: `${functionsOrigin}/${projectId}/us-central1`,
+  };
+}
+
+/** firebase.json with every emulator port shifted; kept beside it so relative paths still resolve. */
+function writeShiftedConfig(offset: number): string {
+  const config = JSON.parse(readFileSync(join(ROOT, 'firebase.json'), 'utf8')) as { emulators: Record<string, unknown> };
+  const at = (p: PortName) => ({ host: '127.0.0.1', port: BASE_PORTS[p] + offset });
+  config.emulators = {
+    ...config.emulators,
+    auth: at('auth'),
+    firestore: { ...at('firestore'), websocketPort: BASE_PORTS.firestoreWebsocket + offset },
+    functions: at('functions'),
+    hosting: at('hosting'),
+    pubsub: at('pubsub'),
+    hub: at('hub'),
+    logging: at('logging'),
+  };
+  const path = join(ROOT, 'firebase.test.local.json');
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
 
 const SDK = '/usr/lib/google-cloud-sdk/platform';
 const FIRESTORE_JAR = join(SDK, 'cloud-firestore-emulator/cloud-firestore-emulator.jar');
@@ -51,8 +114,8 @@ export function emulatorEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
 
-export function firebase(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(FIREBASE_BIN, [...args, '--project', PROJECT_ID], { cwd: ROOT, env, stdio: 'inherit' });
+export function firebase(profile: EmulatorProfile, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(FIREBASE_BIN, [...args, '--project', profile.projectId, '--config', profile.configPath], { cwd: ROOT, env, stdio: 'inherit' });
 }
 
 export function exitCodeOf(child: ChildProcess): Promise<number> {

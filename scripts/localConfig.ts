@@ -1,42 +1,55 @@
 /**
  * Local configuration for the Functions emulator: a cron key in functions/.secret.local
- * (made once, kept, git-ignored) and the other settings in functions/.env.local, with the
- * platforms pointed at the local provider sandbox.
+ * (made once, kept, git-ignored) and the other settings in functions/.env.<projectId>
+ * (one file per emulator profile, git-ignored), with the platforms pointed at that
+ * profile's local provider sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './emulators.js';
+import { ROOT, type EmulatorProfile } from './emulators.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@example.com';
 export const DEMO_USER_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-password';
 
-export const SANDBOX_PORT = 8790;
-const SANDBOX = `http://127.0.0.1:${SANDBOX_PORT}`;
+const SANDBOX_BASE_PORT = 8790;
+
+/** The sandbox port the profile's functions call: 8790 for `npm start`, shifted like the emulators for tests. */
+export function sandboxPort(profile: EmulatorProfile): number {
+  return SANDBOX_BASE_PORT + (Number(new URL(profile.functionsOrigin).port) - 5001);
+}
 
 /** The platforms as the Functions emulator sees them: the local provider sandbox. */
-const PLATFORM_ENV = [
-  `META_API_BASE_URL=${SANDBOX}/meta`,
-  `GOOGLE_ADS_API_BASE_URL=${SANDBOX}/google`,
-  `GOOGLE_OAUTH_BASE_URL=${SANDBOX}/google`,
-  `LINKEDIN_API_BASE_URL=${SANDBOX}/linkedin`,
-  `LINKEDIN_OAUTH_BASE_URL=${SANDBOX}/linkedin`,
-  `TIKTOK_API_BASE_URL=${SANDBOX}/tiktok`,
-  'GOOGLE_ADS_DEVELOPER_TOKEN=demo-developer-token',
-  'GOOGLE_OAUTH_CLIENT_ID=demo-google-client',
-  'GOOGLE_OAUTH_CLIENT_SECRET=demo-google-secret',
-  'LINKEDIN_CLIENT_ID=demo-linkedin-client',
-  'LINKEDIN_CLIENT_SECRET=demo-linkedin-secret',
-  'TIKTOK_APP_ID=demo-tiktok-app',
-  'TIKTOK_APP_SECRET=demo-tiktok-secret',
-];
+function platformEnv(sandbox: string): string[] {
+  return [
+    `META_API_BASE_URL=${sandbox}/meta`,
+    `GOOGLE_ADS_API_BASE_URL=${sandbox}/google`,
+    `GOOGLE_OAUTH_BASE_URL=${sandbox}/google`,
+    `LINKEDIN_API_BASE_URL=${sandbox}/linkedin`,
+    `LINKEDIN_OAUTH_BASE_URL=${sandbox}/linkedin`,
+    `TIKTOK_API_BASE_URL=${sandbox}/tiktok`,
+    'GOOGLE_ADS_DEVELOPER_TOKEN=demo-developer-token',
+    'GOOGLE_OAUTH_CLIENT_ID=demo-google-client',
+    'GOOGLE_OAUTH_CLIENT_SECRET=demo-google-secret',
+    'LINKEDIN_CLIENT_ID=demo-linkedin-client',
+    'LINKEDIN_CLIENT_SECRET=demo-linkedin-secret',
+    'TIKTOK_APP_ID=demo-tiktok-app',
+    'TIKTOK_APP_SECRET=demo-tiktok-secret',
+  ];
+}
 
-export function ensureLocalConfig(): { cronKey: string } {
+export function ensureLocalConfig(profile: EmulatorProfile): { cronKey: string } {
   const secretFile = join(ROOT, 'functions/.secret.local');
   const existing = existsSync(secretFile) ? /INTEGRATIONS_CRON_SECRET=(\S+)/.exec(readFileSync(secretFile, 'utf8'))?.[1] : undefined;
   const cronKey = existing ?? randomBytes(24).toString('base64url');
   if (!existing) writeFileSync(secretFile, `INTEGRATIONS_CRON_SECRET=${cronKey}\n`, { mode: 0o600 });
-  writeFileSync(join(ROOT, 'functions/.env.local'), [`ADMIN_EMAILS=${DEMO_ADMIN_EMAIL}`, 'WORKER_BUDGET_MS=240000', ...PLATFORM_ENV, ''].join('\n'));
+  // .env.local would apply to every emulated project; each profile has its own file instead.
+  rmSync(join(ROOT, 'functions/.env.local'), { force: true });
+  const sandbox = `http://127.0.0.1:${sandboxPort(profile)}`;
+  writeFileSync(
+    join(ROOT, `functions/.env.${profile.projectId}`),
+    [`ADMIN_EMAILS=${DEMO_ADMIN_EMAIL}`, 'WORKER_BUDGET_MS=240000', ...platformEnv(sandbox), ''].join('\n'),
+  );
   return { cronKey };
 }

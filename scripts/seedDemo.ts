@@ -8,7 +8,6 @@ import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { PROVIDER_IDS, CADENCES, type ProviderId } from '../functions/src/schema/index.js';
 import { credentialsRef } from '../functions/src/sync/store.js';
 import { DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
-import { PROJECT_ID } from './emulators.js';
 
 /** Account ids in each platform's own format, as a user would paste them. */
 function demoAccount(providerId: ProviderId, u: number): string {
@@ -24,8 +23,8 @@ function demoAccount(providerId: ProviderId, u: number): string {
   }
 }
 
-export async function seedDemo(userCount = 200): Promise<{ demoUid: string }> {
-  const app = getApps()[0] ?? initializeApp({ projectId: PROJECT_ID });
+export async function seedDemo(projectId: string, userCount = 200): Promise<{ demoUid: string }> {
+  const app = getApps()[0] ?? initializeApp({ projectId });
   const db = getFirestore(app);
   const auth = getAuth(app);
   const ensureUser = async (email: string, claims?: Record<string, unknown>) => {

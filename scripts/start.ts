@@ -2,16 +2,17 @@
  * `npm start`: the whole system on this machine. Emulators (Firestore, Auth, Functions,
  * Hosting), the provider sandbox, demo data, and a scheduler loop calling the endpoints on their schedules.
  */
-import { ensureLocalConfig, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL, SANDBOX_PORT } from './localConfig.js';
+import { ensureLocalConfig, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL, sandboxPort } from './localConfig.js';
 import { startSandbox } from './sandbox/server.js';
-import { AUTH_HOST, FIRESTORE_HOST, FUNCTIONS_ORIGIN, HOSTING_ORIGIN, PROJECT_ID, emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+import { emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
 import { startSchedulerLoop } from './schedulerLoop.js';
 import { seedDemo } from './seedDemo.js';
 
-const { cronKey } = ensureLocalConfig();
-const sandbox = await startSandbox({ port: SANDBOX_PORT, latencyMs: 150 });
-const emulators = firebase(['emulators:start', '--only', 'firestore,auth,functions,hosting'], emulatorEnv());
-const functionsBaseUrl = `${FUNCTIONS_ORIGIN}/${PROJECT_ID}/us-central1`;
+const profile = emulatorProfile('start');
+const { cronKey } = ensureLocalConfig(profile);
+const sandbox = await startSandbox({ port: sandboxPort(profile), latencyMs: 150 });
+const emulators = firebase(profile, ['emulators:start', '--only', 'firestore,auth,functions,hosting'], emulatorEnv());
+const { functionsBaseUrl } = profile;
 
 async function waitForHealth(timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -28,14 +29,14 @@ async function waitForHealth(timeoutMs = 120_000): Promise<void> {
 }
 
 await waitForHealth();
-process.env.FIRESTORE_EMULATOR_HOST = FIRESTORE_HOST;
-process.env.FIREBASE_AUTH_EMULATOR_HOST = AUTH_HOST;
-await seedDemo();
+process.env.FIRESTORE_EMULATOR_HOST = profile.firestoreHost;
+process.env.FIREBASE_AUTH_EMULATOR_HOST = profile.authHost;
+await seedDemo(profile.projectId);
 const loop = startSchedulerLoop({ functionsBaseUrl, cronKey });
 
 console.log(`
 Ads Hub Sync is running locally.
-  Ads Hub:          ${HOSTING_ORIGIN}
+  Ads Hub:          ${profile.hostingOrigin}
   Functions:        ${functionsBaseUrl}/{cron,worker,schedule,process,health,status}
   Health:           ${functionsBaseUrl}/health
   Provider sandbox: ${sandbox.url} (Meta, Google Ads, LinkedIn, TikTok APIs with demo data)

@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT, emulatorEnv, exitCodeOf, firebase } from './emulators.js';
+import { ROOT, emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
 import { ensureLocalConfig } from './localConfig.js';
 
 function testFiles(dir: string): string[] {
@@ -20,6 +20,12 @@ const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
 const command = ['node', '--import', 'tsx', '--test', '--test-reporter=spec', ...files].join(' ');
 // The Functions emulator serves the built functions with the local cron key, which the
 // smoke test in test/functions needs to know.
-const { cronKey } = ensureLocalConfig();
-const child = firebase(['emulators:exec', '--only', 'firestore,auth,functions', command], emulatorEnv({ FUNCTIONS_TEST_CRON_KEY: cronKey }));
+// Its own ports and project (see emulators.ts), so it runs while `npm start` is up.
+const profile = emulatorProfile('test');
+const { cronKey } = ensureLocalConfig(profile);
+const child = firebase(
+  profile,
+  ['emulators:exec', '--only', 'firestore,auth,functions', command],
+  emulatorEnv({ FUNCTIONS_TEST_CRON_KEY: cronKey, FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl, FUNCTIONS_TEST_PROJECT: profile.projectId }),
+);
 process.exit(await exitCodeOf(child));

@@ -8,8 +8,8 @@ import { getFirestore } from 'firebase-admin/firestore';
  * The deployed shape: the built functions (functions/lib) loaded by the Functions
  * emulator, with the secret from functions/.secret.local and the runtime's body parsing.
  */
-const PROJECT = 'demo-ads-hub';
-const BASE = `http://127.0.0.1:5001/${PROJECT}/us-central1`;
+const PROJECT = process.env.FUNCTIONS_TEST_PROJECT ?? 'demo-ads-hub-test';
+const BASE = process.env.FUNCTIONS_TEST_BASE_URL ?? `http://127.0.0.1:5011/${PROJECT}/us-central1`;
 const KEY = process.env.FUNCTIONS_TEST_CRON_KEY ?? '';
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'functions-emulator-test'));
 
