@@ -144,6 +144,14 @@ describe('sync engine', () => {
     assert.match(job.lastError ?? '', /worker w-dies stopped responding/);
   }
 
+  /** What a recovery must end with: the same Meta account synced cleanly by another user. */
+  async function cleanMetaSync() {
+    await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
+    await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
+    assert.equal((await runWorker(fb.db, workerOptions(handlers))).counts.succeeded, 1);
+    return metricsOf(fb.db, 'clean');
+  }
+
   const metaRowsPerSync = () =>
     (['campaign-daily', 'demographics', 'placement'] as const).reduce(
       (sum, kind) => sum + expectedRows('meta', ACCOUNTS.meta.id, kind, lookbackWindow(RESTATEMENT_DAYS.meta, 'UTC')).length,
@@ -151,13 +159,9 @@ describe('sync engine', () => {
     );
 
   it('a worker process that dies mid-sync: its lease expires, reset_stale_jobs requeues it, and the rerun equals a clean run', async () => {
-    await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
-    await connectIntegration(fb.db, bed.sandbox, 'dies', 'meta');
-    await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
-    assert.equal((await runWorker(fb.db, workerOptions(handlers))).counts.succeeded, 1);
-    const clean = await metricsOf(fb.db, 'clean');
+    const clean = await cleanMetaSync();
     assert.equal(clean.size, metaRowsPerSync());
-
+    await connectIntegration(fb.db, bed.sandbox, 'dies', 'meta');
     await enqueueJob(fb.db, { userId: 'dies', providerId: 'meta', jobType: 'scheduled-sync' });
     const jobId = await dieMidSync('dies', (written) => written === 100);
     assert.equal((await metricsOf(fb.db, 'dies')).size, 100, 'two batches landed before the process died');
@@ -178,12 +182,8 @@ describe('sync engine', () => {
   });
 
   it('a worker process that dies after its last write but before saving the result: the rerun finishes it without writing a row', async () => {
-    await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
+    const clean = await cleanMetaSync();
     await connectIntegration(fb.db, bed.sandbox, 'late', 'meta');
-    await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
-    assert.equal((await runWorker(fb.db, workerOptions(handlers))).counts.succeeded, 1);
-    const clean = await metricsOf(fb.db, 'clean');
-
     await enqueueJob(fb.db, { userId: 'late', providerId: 'meta', jobType: 'scheduled-sync' });
     const jobId = await dieMidSync('late', (written) => written === metaRowsPerSync());
     assert.deepEqual(await metricsOf(fb.db, 'late'), clean, 'every row landed');
