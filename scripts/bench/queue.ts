@@ -162,7 +162,7 @@ async function throughput(label: string, handlerMs: number, jobs: number, worker
     // Unequal footing: up to 256 jobs in flight against a baseline running one at a time.
     const target = handlerMs > 0 ? '≥ 50× baseline (one at a time), 0 duplicates' : 'none (emulator scans)';
     const verdict = duplicates > 0 || missing > 0 ? `FAILED: ${duplicates} duplicates, ${missing} missing` : handlerMs > 0 ? (ratio >= 50 ? 'met' : 'missed') : 'measured';
-    report(`${label}, ${count} worker(s) × ${concurrency} slots`, `${rate.toFixed(1)} jobs/s (${seconds.toFixed(1)} s), ${duplicates} duplicates, ${ratio.toFixed(0)}×`, `${baselineRate.toFixed(2)} jobs/s`, target, verdict);
+    report(`${label}, ${count} worker${count > 1 ? 's' : ''} × ${concurrency} slots`, `${rate.toFixed(1)} jobs/s (${seconds.toFixed(1)} s), ${duplicates} duplicates, ${ratio.toFixed(0)}×`, `${baselineRate.toFixed(2)} jobs/s`, target, verdict);
   }
 }
 
@@ -232,11 +232,13 @@ async function equalFooting(handlerMs: number, concurrency: number, jobs: number
     else await runBaseline().then(runOurs);
   }
   const gain = median(ours) / median(baseline);
-  const list = (rates: number[]) => rates.map((r) => r.toFixed(1)).join(', ');
+  // Two significant digits at least: a collapsed baseline runs well under 0.1 jobs/s.
+  const rate = (r: number) => (r >= 10 ? r.toFixed(1) : r.toPrecision(2));
+  const list = (rates: number[]) => rates.map(rate).join(', ');
   report(
-    `equal footing, ${jobs.toLocaleString('en-US')} jobs, ${handlerMs > 0 ? `${handlerMs} ms` : 'no-op'} handler, ${concurrency} in flight: 1 worker × ${concurrency} slots vs ${concurrency} seed worker(s), median of ${runs}`,
-    `${median(ours).toFixed(1)} jobs/s (runs ${list(ours)}), ${duplicates} duplicates, ${gain.toFixed(1)}×`,
-    `${median(baseline).toFixed(1)} jobs/s (runs ${list(baseline)})${unfinished.length > 0 ? `; no new call after ${(baselineCapMs / 1000).toFixed(0)} s, jobs done: ${unfinished.join(', ')}` : ''}`,
+    `equal footing, ${jobs.toLocaleString('en-US')} jobs, ${handlerMs > 0 ? `${handlerMs} ms` : 'no-op'} handler, ${concurrency} in flight: 1 worker × ${concurrency} slot${concurrency > 1 ? 's' : ''} vs ${concurrency} seed worker${concurrency > 1 ? 's' : ''}, median of ${runs}`,
+    `${rate(median(ours))} jobs/s (runs ${list(ours)}), ${duplicates} duplicates, ${gain.toFixed(1)}×`,
+    `${rate(median(baseline))} jobs/s (runs ${list(baseline)})${unfinished.length > 0 ? `; no new call after ${(baselineCapMs / 1000).toFixed(0)} s, jobs done: ${unfinished.join(', ')}` : ''}`,
     'none: the design\'s own gain',
     duplicates > 0 || missing > 0 ? `FAILED: ${duplicates} duplicates, ${missing} missing` : 'measured',
   );
