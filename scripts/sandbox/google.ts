@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accountProfile, dayTotals, eachDate } from './data.js';
-import { bearer, formBody, isIsoDate, jsonBody } from './platform.js';
+import { bearer, field, formBody, isIsoDate, jsonBody } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const FAILURE_TYPE = 'type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure';
@@ -143,6 +143,13 @@ export function createGoogleSim(): PlatformSim {
         { errorCode: { authenticationError: problem === 'revoked' ? 'OAUTH_TOKEN_REVOKED' : problem === 'expired' ? 'OAUTH_TOKEN_EXPIRED' : 'OAUTH_TOKEN_INVALID' }, message: 'Authentication failed.' },
       ]),
     invalid: () => failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { queryError: 'PROHIBITED_FIELD_IN_SELECT_CLAUSE' }, message: 'The query was refused.' }]),
+    // searchStream errors come as the stream's first element, the others as an object.
+    errorCode: (reply) => {
+      const body: unknown = Array.isArray(reply.body) ? reply.body[0] : reply.body;
+      const error = field(body, 'error');
+      const code = field(error, 'status') ?? (typeof error === 'string' ? error : undefined);
+      return code === undefined ? null : String(code);
+    },
     async handle(req, ctx) {
       if (req.path === '/token' && req.method === 'POST') return token(req, ctx);
       const m = /^\/v\d+\/customers\/([^/]+)\/googleAds:searchStream$/.exec(req.path);

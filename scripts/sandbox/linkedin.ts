@@ -1,5 +1,5 @@
 import { accountProfile, dayTotals, eachDate, formatCents } from './data.js';
-import { bearer, daySpan, decodeCursor, encodeCursor, formBody, isIsoDate } from './platform.js';
+import { bearer, daySpan, decodeCursor, encodeCursor, field, formBody, isIsoDate } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const MAX_FIELDS = 20;
@@ -144,6 +144,10 @@ export function createLinkedInSim(): PlatformSim {
           ? error(401, 'EXPIRED_ACCESS_TOKEN', 'The token used in the request has expired', 65602)
           : error(401, 'INVALID_ACCESS_TOKEN', 'Empty oauth2 access token', 65600),
     invalid: () => error(400, 'ILLEGAL_ARGUMENT', 'Invalid query parameters passed to request'),
+    errorCode: (reply) => {
+      const code = reply.status >= 400 ? field(reply.body, 'code') ?? field(reply.body, 'error') : undefined;
+      return code === undefined ? null : String(code);
+    },
     async handle(req, ctx) {
       if (req.path === '/oauth/v2/accessToken' && req.method === 'POST') return accessToken(req, ctx);
       if (req.method !== 'GET') return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported`);

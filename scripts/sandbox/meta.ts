@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accountProfile, DEMOGRAPHIC_SEGMENTS, dayTotals, eachDate, formatCents, PLACEMENT_SEGMENTS, segmentTotals } from './data.js';
 import type { DayTotals } from './data.js';
-import { daySpan, decodeCursor, encodeCursor, formBody, isIsoDate } from './platform.js';
+import { daySpan, decodeCursor, encodeCursor, field, formBody, isIsoDate } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const KNOWN_FIELDS = new Set([
@@ -215,8 +215,13 @@ export function createMetaSim(): PlatformSim {
       const now = Date.now();
       recent.push(now);
       while ((recent[0] ?? now) < now - 60_000) recent.shift();
-      const pct = ctx.state.faults('meta').usagePct ?? Math.min(80, recent.length);
-      reply.headers = { ...usageHeaders(accountOf(req), pct, 0), ...reply.headers };
+      const faults = ctx.state.faults('meta');
+      const pct = faults.usagePct ?? Math.min(80, recent.length);
+      reply.headers = { ...usageHeaders(accountOf(req), pct, faults.usageResetSeconds ?? 0), ...reply.headers };
+    },
+    errorCode: (reply) => {
+      const code = field(field(reply.body, 'error'), 'code');
+      return code === undefined ? null : String(code);
     },
   };
 }

@@ -52,6 +52,13 @@ export interface PlatformSim {
   handle(req: SimRequest, ctx: SimContext): Promise<SimReply>;
   /** Adds headers every data response carries (Meta's usage headers). */
   decorate?(req: SimRequest, reply: SimReply, ctx: SimContext): void;
+  /** The platform's own error code in a reply, as its clients read it; null for none. */
+  errorCode(reply: SimReply): string | null;
+}
+
+/** A field of a JSON object body, when the body is one. */
+export function field(body: unknown, key: string): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
 }
 
 export function bearer(req: SimRequest): string | null {

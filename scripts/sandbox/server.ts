@@ -38,8 +38,12 @@ export interface Sandbox {
   readonly url: string;
   readonly baseUrls: SandboxBaseUrls;
   close(): Promise<void>;
-  /** Requests received so far, for one platform or all. */
+  /** Requests answered (or abandoned by their client) so far, for one platform or all. */
   requests(provider?: ProviderId): RequestStats;
+  /** Resolves once `count` requests to the platform have arrived since the last resetStats, answered or not. */
+  arrived(provider: ProviderId, count: number): Promise<void>;
+  /** Resolves once every request that has arrived is answered and in the log. */
+  idle(): Promise<void>;
   resetStats(): void;
   /** Replaces the platform's faults and restarts their counters; {} clears them. */
   setFaults(provider: ProviderId, faults: ProviderFaults): void;
@@ -102,34 +106,77 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return reply;
   }
 
+  const arrivals = new Map<ProviderId, number>();
+  const arrivalWaiters: { provider: ProviderId; count: number; resolve: () => void }[] = [];
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const arrive = (provider: ProviderId) => {
+    const seen = (arrivals.get(provider) ?? 0) + 1;
+    arrivals.set(provider, seen);
+    for (const waiter of [...arrivalWaiters]) {
+      if (waiter.provider === provider && seen >= waiter.count) {
+        arrivalWaiters.splice(arrivalWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  const settle = () => {
+    inFlight -= 1;
+    if (inFlight > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    let clientClosed = false;
+    res.on('close', () => {
+      if (!res.writableFinished) clientClosed = true;
+    });
+    const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+    const match = /^\/([a-z]+)(\/.*)?$/.exec(rawPath);
+    const sim = match ? sims.get(match[1] ?? '') : undefined;
+    if (!match || !sim) {
+      send(res, { status: 404, body: { error: `No platform at ${rawPath}; use /meta, /google, /linkedin or /tiktok` } });
+      return;
+    }
+    arrive(sim.provider);
+    const host = req.headers.host ?? '127.0.0.1';
+    const simReq: SimRequest = {
+      method: req.method ?? 'GET',
+      path: match[2] ?? '/',
+      rawQuery,
+      query: new URLSearchParams(rawQuery),
+      headers: req.headers,
+      body: await readBody(req),
+      base: `http://${host}/${sim.provider}`,
+    };
+    let reply: SimReply;
+    try {
+      reply = await dispatch(sim, simReq);
+    } catch (error) {
+      reply = { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
+    }
+    if (!res.destroyed) send(res, reply);
+    state.record({
+      provider: sim.provider,
+      method: simReq.method,
+      path: simReq.path,
+      headers: Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')])),
+      status: reply.status,
+      code: sim.errorCode(reply),
+      receivedAt,
+      at: Date.now(),
+      clientClosed: clientClosed || res.destroyed,
+    });
+  }
+
   const server = createServer((req, res) => {
-    void (async () => {
-      const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
-      const match = /^\/([a-z]+)(\/.*)?$/.exec(rawPath);
-      const sim = match ? sims.get(match[1] ?? '') : undefined;
-      if (!match || !sim) {
-        send(res, { status: 404, body: { error: `No platform at ${rawPath}; use /meta, /google, /linkedin or /tiktok` } });
-        return;
-      }
-      const host = req.headers.host ?? '127.0.0.1';
-      const simReq: SimRequest = {
-        method: req.method ?? 'GET',
-        path: match[2] ?? '/',
-        rawQuery,
-        query: new URLSearchParams(rawQuery),
-        headers: req.headers,
-        body: await readBody(req),
-        base: `http://${host}/${sim.provider}`,
-      };
-      let reply: SimReply;
-      try {
-        reply = await dispatch(sim, simReq);
-      } catch (error) {
-        reply = { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
-      }
-      if (!res.destroyed) send(res, reply);
-      state.record({ provider: sim.provider, method: simReq.method, path: simReq.path, status: reply.status, at: Date.now() });
-    })();
+    inFlight += 1;
+    void answer(req, res)
+      .catch(() => res.destroy())
+      .finally(settle);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -153,7 +200,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         server.closeAllConnections();
       }),
     requests: (provider) => state.stats(provider),
-    resetStats: () => state.resetStats(),
+    arrived: (provider, count) =>
+      (arrivals.get(provider) ?? 0) >= count ? Promise.resolve() : new Promise<void>((resolve) => arrivalWaiters.push({ provider, count, resolve })),
+    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    resetStats: () => {
+      state.resetStats();
+      arrivals.clear();
+    },
     setFaults: (provider, faults) => state.setFaults(provider, faults),
     setLatency: (ms) => {
       state.latencyMs = ms;

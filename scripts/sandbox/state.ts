@@ -29,6 +29,8 @@ export interface ProviderFaults {
   invalidRequests?: number;
   /** Meta: the utilisation its usage headers report (percent). Default grows with recent traffic. */
   usagePct?: number;
+  /** Meta: the seconds until usage resets that its headers announce (reset_time_duration). Default 0. */
+  usageResetSeconds?: number;
   /** Meta: status polls answered "Job Running" before an async report completes. Default 1. */
   asyncPolls?: number;
   /** Meta: async report jobs end as "Job Failed". */
@@ -40,8 +42,17 @@ export interface RequestLogEntry {
   method: string;
   /** Path below the platform's prefix, without the query: "/v25.0/act_1/insights", "/token". */
   path: string;
+  /** Request headers as received (lower-case names). */
+  headers: Record<string, string>;
   status: number;
+  /** The platform's own error code in the body, when it sent one (Meta's error.code, Google's error.status, ...). */
+  code: string | null;
+  /** When the request arrived (epoch ms). */
+  receivedAt: number;
+  /** When it was answered, or given up on because the client had gone (epoch ms). */
   at: number;
+  /** The client hung up before the answer was sent (an aborted request). */
+  clientClosed: boolean;
 }
 
 export interface RequestStats {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accountProfile, dayTotals, eachDate, formatCents } from './data.js';
-import { daySpan, isIsoDate, jsonBody } from './platform.js';
+import { daySpan, field, isIsoDate, jsonBody } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const MAX_DAYS = 30;
@@ -96,6 +96,11 @@ export function createTikTokSim(): PlatformSim {
     rateLimited: () => envelope(40100, 'Requests made too frequently. Please try again later.'),
     authFailed: (_req, problem) => (problem === 'missing' ? envelope(40104, 'Access token is empty.') : envelope(40105, 'Access token is incorrect or has been revoked.')),
     invalid: () => envelope(40002, 'Invalid parameters.'),
+    // Every answer carries a code, 0 for success.
+    errorCode: (reply) => {
+      const code = field(reply.body, 'code');
+      return code === undefined || code === 0 ? null : String(code);
+    },
     async handle(req, ctx) {
       if (this.isAuthEndpoint(req) && req.method === 'POST') return refresh(req, ctx);
       if (req.path === '/open_api/v1.3/report/integrated/get/' && req.method === 'GET') return report(req, ctx);

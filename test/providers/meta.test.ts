@@ -147,10 +147,22 @@ describe('Meta connector', () => {
   });
 
   it('slows down when the usage headers report high utilisation, and still completes', async () => {
-    bed.sandbox.setFaults('meta', { usagePct: 96 });
-    const window = days('2025-03-01', 10);
-    const result = await fetchReport('campaign-daily', window);
+    // 96 % used and a reset in 1 s: each next page must wait until then, however fast Meta answered.
+    bed.sandbox.setFaults('meta', { usagePct: 96, usageResetSeconds: 1 });
+    const window = days('2025-03-01', 20);
+    // Its own connector: the pause after the last page would otherwise hold up the next test.
+    const result = await slicing({ pageSize: TEST_PAGING.metaPageSize }).fetchReport('campaign-daily', {
+      account: input,
+      credentials: { ...bed.sandbox.issueCredentials('meta') },
+      window,
+    });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
+    const log = bed.sandbox.requests('meta').log;
+    assert.ok(log.length >= 2, `a window of several pages, got ${log.length} request(s)`);
+    for (let i = 1; i < log.length; i++) {
+      const waited = log[i]!.receivedAt - log[i - 1]!.at;
+      assert.ok(waited >= 1000, `page ${i + 1} arrived ${waited} ms after Meta reported 96 % usage for another 1,000 ms`);
+    }
   });
 
   it('counts only the configured conversion actions, not aggregates like "lead"', async () => {
@@ -190,14 +202,21 @@ describe('Meta connector', () => {
   it('stops when the caller aborts', async () => {
     bed.sandbox.setFaults('meta', { latencyMs: 200 });
     const controller = new AbortController();
+    const window = days('2025-03-01', 20);
+    assert.ok(expectedRows('meta', id, 'campaign-daily', window).length > TEST_PAGING.metaPageSize, 'more than one page to fetch');
     const pending = bed.connectors.get('meta').fetchReport('campaign-daily', {
       account: input,
       credentials: { ...bed.sandbox.issueCredentials('meta') },
-      window: days('2025-03-01', 20),
+      window,
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(), 50);
-    await assert.rejects(pending);
-    assert.ok(count(bed.sandbox, 'meta') <= 1);
+    // Abort while the sandbox holds the first page.
+    await bed.sandbox.arrived('meta', 1);
+    controller.abort();
+    await assert.rejects(pending, (error: unknown) => error instanceof Error && error.name === 'AbortError');
+    // The sandbox logs a request once its latency has passed: count after that.
+    await bed.sandbox.idle();
+    assert.equal(count(bed.sandbox, 'meta'), 1, 'no request after the abort');
+    assert.equal(bed.sandbox.requests('meta').log[0]!.clientClosed, true, 'the request in flight was cancelled, not awaited');
   });
 });

@@ -29,6 +29,8 @@ export interface WorkerOptions {
   retry: RetryPolicy;
   circuit: CircuitPolicy;
   handlers: HandlerRegistry;
+  /** The clock the time budget runs on. Default Date.now. */
+  now?: () => number;
 }
 
 export type JobResult = 'succeeded' | 'retried' | 'failed' | 'continued' | 'lease-lost';
@@ -48,7 +50,8 @@ export interface WorkerReport {
  * leave the other slots idle.
  */
 export async function runWorker(db: Firestore, options: WorkerOptions): Promise<WorkerReport> {
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
   const deadline = started + options.budgetMs;
   const workerId = options.workerId ?? `worker-${randomUUID()}`;
   const leaseMs = options.leaseMs ?? options.jobTimeoutMs + 60_000;
@@ -65,7 +68,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     const entry: WorkerReport['jobs'][number] = { id: job.id, jobType: job.jobType, providerId: job.providerId, result: 'failed' };
     report.jobs.push(entry);
     counts.processed++;
-    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - Date.now()));
+    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - now()));
     try {
       const outcome = await runHandler(db, lease, options.handlers, timeoutMs);
       counts.queued += outcome?.queued ?? 0;
@@ -117,7 +120,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       report.stopReason = 'max-jobs';
       break;
     }
-    if (deadline - Date.now() < options.jobTimeoutMs) {
+    if (deadline - now() < options.jobTimeoutMs) {
       report.stopReason = 'time-budget';
       break;
     }
@@ -147,7 +150,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     await Promise.race(running);
   }
   await Promise.all(running);
-  report.durationMs = Date.now() - started;
+  report.durationMs = now() - started;
   return report;
 }
 
