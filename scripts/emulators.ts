@@ -119,7 +119,7 @@ export function emulatorEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
+export const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
 
 export function firebase(profile: EmulatorProfile, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(FIREBASE_BIN, [...args, '--project', profile.projectId, '--config', profile.configPath], { cwd: ROOT, env, stdio: 'inherit' });
