@@ -18,14 +18,19 @@ function testFiles(dir: string): string[] {
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
 const command = ['node', '--import', 'tsx', '--test', '--test-reporter=spec', ...files].join(' ');
-// The Functions emulator serves the built functions with the local cron key, which the
+// The Functions emulator serves the built functions with the local cron keys, which the
 // smoke test in test/functions needs to know.
 // Its own ports and project (see emulators.ts), so it runs while `npm start` is up.
 const profile = emulatorProfile('test');
-const { cronKey } = ensureLocalConfig(profile);
+const { cronKey, cronKeyNext } = ensureLocalConfig(profile);
 const child = firebase(
   profile,
   ['emulators:exec', '--only', 'firestore,auth,functions', command],
-  emulatorEnv({ FUNCTIONS_TEST_CRON_KEY: cronKey, FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl, FUNCTIONS_TEST_PROJECT: profile.projectId }),
+  emulatorEnv({
+    FUNCTIONS_TEST_CRON_KEY: cronKey,
+    FUNCTIONS_TEST_CRON_KEY_NEXT: cronKeyNext,
+    FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl,
+    FUNCTIONS_TEST_PROJECT: profile.projectId,
+  }),
 );
 process.exit(await exitCodeOf(child));

@@ -1,19 +1,21 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onRequest } from 'firebase-functions/v2/https';
-import { createAppContext, type AppContext } from './context.js';
+import { CRON_KEY_SECRETS, PLATFORM_SECRETS } from './config/secrets.js';
+import { createInstanceContext, type AppContext } from './context.js';
 import { createEndpoints } from './http/endpoints.js';
 
-const cronSecret = defineSecret('INTEGRATIONS_CRON_SECRET');
+const cronKeys = CRON_KEY_SECRETS.map((name) => defineSecret(name));
+const cronKeysAndPlatforms = [...cronKeys, ...PLATFORM_SECRETS.map((name) => defineSecret(name))];
 
-// Built on first use, after the runtime has put the secret into the environment.
+// Built on first use, after the runtime has put the secrets into the environment.
 let context: AppContext | undefined;
-const endpoints = createEndpoints(() => (context ??= createAppContext()));
+const endpoints = createEndpoints(() => (context ??= createInstanceContext()));
 
-const guarded = { secrets: [cronSecret], timeoutSeconds: 540, memory: '512MiB' as const };
+const guarded = { secrets: cronKeys, timeoutSeconds: 540, memory: '512MiB' as const };
 
 export const cron = onRequest({ ...guarded, timeoutSeconds: 120 }, endpoints.cron);
-export const worker = onRequest(guarded, endpoints.worker);
+export const worker = onRequest({ ...guarded, secrets: cronKeysAndPlatforms }, endpoints.worker);
 export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }, endpoints.schedule);
-export const process = onRequest(guarded, endpoints.process);
-export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: 30, cors: true }, endpoints.health);
+export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms }, endpoints.process);
+export const health = onRequest({ secrets: cronKeys, timeoutSeconds: 30, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);

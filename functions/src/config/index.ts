@@ -1,4 +1,15 @@
+import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
+
+/**
+ * A cron key: long, and sendable as an HTTP header value. Surrounding whitespace (a newline
+ * from `echo key | firebase functions:secrets:set`) is dropped, as HTTP drops it from headers.
+ */
+export const cronKeySchema = z
+  .string()
+  .trim()
+  .min(24, 'must be at least 24 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 const intFromEnv = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -8,7 +19,9 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
  * crash: it leaves `cronSecret` null, every guarded endpoint refuses, and health says why.
  */
 const envSchema = z.object({
-  INTEGRATIONS_CRON_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  INTEGRATIONS_CRON_SECRET: cronKeySchema.optional(),
+  /** Accepted beside the current key during a rotation; unset or equal to it otherwise. */
+  INTEGRATIONS_CRON_SECRET_NEXT: cronKeySchema.optional(),
   ADMIN_EMAILS: z
     .string()
     .default('')
@@ -67,6 +80,8 @@ export interface ProvidersConfig {
 export interface Config {
   /** Null when missing or invalid: guarded endpoints then refuse every call. */
   readonly cronSecret: string | null;
+  /** The next cron key, also accepted while callers move to it; null when unset or invalid. */
+  readonly cronSecretNext: string | null;
   readonly adminEmails: readonly string[];
   readonly alerts: { readonly webhookUrl: string | null; readonly failureThreshold: number };
   readonly queue: {
@@ -107,7 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       delete input[key];
     }
   }
-  if (v.INTEGRATIONS_CRON_SECRET === undefined && !problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET'))) {
+  const isProblemOf = (key: string) => (p: string) => p.startsWith(`${key} `);
+  if (v.INTEGRATIONS_CRON_SECRET === undefined && !problems.some(isProblemOf('INTEGRATIONS_CRON_SECRET'))) {
     problems.push('INTEGRATIONS_CRON_SECRET is not set');
   }
   const runningInEmulator = v.FUNCTIONS_EMULATOR === 'true';
@@ -115,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens would not be verified');
   }
   return Object.freeze({
-    cronSecret: problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
+    cronSecret: problems.some(isProblemOf('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
+    cronSecretNext: v.INTEGRATIONS_CRON_SECRET_NEXT ?? null,
     adminEmails: Object.freeze([...v.ADMIN_EMAILS]),
     alerts: Object.freeze({
       webhookUrl: v.SCHEDULER_ALERT_WEBHOOK_URL ?? null,
@@ -166,14 +183,40 @@ function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
   return config;
 }
 
-/** The config as safe to log: secrets replaced by whether they are set. */
+const setOrMissing = (value: unknown) => (value ? '<set>' : '<missing>');
+/** Only the origin of an overridden API base URL: enough to tell the sandbox from the real platform. */
+const platformShown = (platform: { apiBaseUrl?: string } | undefined) =>
+  platform ? { enabled: true, apiOrigin: platform.apiBaseUrl ? new URL(platform.apiBaseUrl).origin : 'default' } : { enabled: false };
+
+/**
+ * The config as safe to log. Built section by section rather than copied, so a setting
+ * added later is not logged until someone decides it may be; secrets appear only as set or
+ * missing, and the queue section holds numbers only.
+ */
 export function redactedConfig(config: Config): Record<string, unknown> {
+  const { meta, google, linkedin, tiktok, backfillRateShare, backfillChunkDays } = config.providers;
   return {
-    ...config,
-    cronSecret: config.cronSecret ? '<set>' : '<missing>',
-    alerts: { ...config.alerts, webhookUrl: config.alerts.webhookUrl ? '<set>' : null },
-    providers: Object.fromEntries(
-      Object.entries(config.providers).map(([name, value]) => [name, typeof value === 'object' ? '<configured>' : value]),
-    ),
+    version: config.version,
+    runningInEmulator: config.runningInEmulator,
+    authEmulatorHost: config.authEmulatorHost,
+    cronKeys: {
+      current: setOrMissing(config.cronSecret),
+      next: config.cronSecretNext && config.cronSecretNext === config.cronSecret ? '<same as current>' : setOrMissing(config.cronSecretNext),
+    },
+    adminEmails: config.adminEmails,
+    alerts: { webhookUrl: config.alerts.webhookUrl ? '<set>' : null, failureThreshold: config.alerts.failureThreshold },
+    queue: { ...config.queue },
+    platforms: { meta: platformShown(meta), google: platformShown(google), linkedin: platformShown(linkedin), tiktok: platformShown(tiktok) },
+    backfill: { rateShare: backfillRateShare, chunkDays: backfillChunkDays },
+    problems: config.problems,
   };
+}
+
+/**
+ * Once per instance, on its first request: what this instance runs with, never a secret.
+ * Always INFO: each function binds only the secrets it uses (`status` none), so a secret
+ * missing here is not by itself a fault; /health judges the configuration.
+ */
+export function logConfiguration(config: Config): void {
+  logger.info('configuration loaded', { configuration: redactedConfig(config) });
 }
