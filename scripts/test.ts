@@ -17,10 +17,11 @@ function testFiles(dir: string): string[] {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
-const command = ['node', '--import', 'tsx', '--test', '--test-reporter=spec', ...files].join(' ');
+// Every test is bounded: a hang fails that test instead of stalling the whole run.
+const command = ['node', '--import', 'tsx', '--test', '--test-timeout=240000', '--test-reporter=spec', ...files].join(' ');
 // The Functions emulator serves the built functions with the local cron keys, which the
-// smoke test in test/functions needs to know.
-// Its own ports and project (see emulators.ts), so it runs while `npm start` is up.
+// smoke test in test/functions needs to know. Its own ports and project (see emulators.ts),
+// so it runs while `npm start` is up.
 const profile = emulatorProfile('test');
 const { cronKey, cronKeyNext } = ensureLocalConfig(profile);
 const child = firebase(
