@@ -7,6 +7,7 @@ import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseDuration, parseRetryAfter } from './ratelimit.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
 export interface GoogleAdsConfig {
@@ -14,8 +15,6 @@ export interface GoogleAdsConfig {
   apiBaseUrl?: string;
   /** Default https://oauth2.googleapis.com. */
   oauthBaseUrl?: string;
-  /** Default v23. */
-  apiVersion?: string;
   developerToken: string;
   clientId: string;
   clientSecret: string;
@@ -135,7 +134,7 @@ export class GoogleAdsConnector implements Connector {
     private readonly config: GoogleAdsConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = apiUrl(config.apiBaseUrl, 'https://googleads.googleapis.com', `/${config.apiVersion ?? 'v23'}`);
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://googleads.googleapis.com', `/${API_VERSIONS.google.version}`);
     this.tokenUrl = apiUrl(config.oauthBaseUrl, 'https://oauth2.googleapis.com', '/token');
   }
 

@@ -13,6 +13,8 @@ import type { Connector, ProviderId } from './types.js';
 export * from './errors.js';
 export type * from './types.js';
 export type { HttpPolicy } from './http.js';
+export { API_VERSIONS, SUNSET_WARNING_DAYS, apiVersionStatus } from './versions.js';
+export type { ApiVersionStatus, PinnedApiVersion } from './versions.js';
 export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
 
 /** A platform is available when its section is present; base URLs default to the real APIs. */

@@ -7,6 +7,7 @@ import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseRetryAfter } from './ratelimit.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
 export interface LinkedInConfig {
@@ -14,8 +15,6 @@ export interface LinkedInConfig {
   apiBaseUrl?: string;
   /** Default https://www.linkedin.com. */
   oauthBaseUrl?: string;
-  /** LinkedIn-Version header, YYYYMM. Default 202601. */
-  version?: string;
   clientId: string;
   clientSecret: string;
   /** adAnalytics answers unpaged and caps its rows: campaigns x days per request stays under this. Default 10000. */
@@ -108,7 +107,7 @@ export class LinkedInConnector implements Connector {
       session.call(async (token) => {
         const headers = {
           authorization: `Bearer ${token}`,
-          'LinkedIn-Version': this.config.version ?? '202601',
+          'LinkedIn-Version': API_VERSIONS.linkedin.version,
           'X-Restli-Protocol-Version': '2.0.0',
         };
         return (await this.http.send({ method: 'GET', url: `${this.apiBase}${pathAndQuery}`, headers }, checkLinkedInResponse, ctx)).body;

@@ -7,13 +7,12 @@ import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, Respo
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseMetaUsage } from './ratelimit.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
 export interface MetaConfig {
   /** Default https://graph.facebook.com. */
   apiBaseUrl?: string;
-  /** Graph API version. Default v25.0. */
-  apiVersion?: string;
   /** Rows per page, 1 to META_MAX_PAGE_SIZE. Default META_MAX_PAGE_SIZE. */
   pageSize?: number;
   /**
@@ -159,7 +158,7 @@ export class MetaConnector implements Connector {
     private readonly config: MetaConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${config.apiVersion ?? 'v25.0'}`);
+    this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${API_VERSIONS.meta.version}`);
     this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
     this.pageSize = config.pageSize ?? META_MAX_PAGE_SIZE;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_MAX_PAGE_SIZE) {

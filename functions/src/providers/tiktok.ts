@@ -5,6 +5,7 @@ import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from
 import { apiUrl, query } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ProviderCredentials, ReportKind, ReportWindow } from './types.js';
 
 export interface TikTokConfig {
@@ -79,7 +80,7 @@ export class TikTokConnector implements Connector {
     private readonly config: TikTokConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = apiUrl(config.apiBaseUrl, 'https://business-api.tiktok.com', '/open_api/v1.3');
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://business-api.tiktok.com', `/open_api/${API_VERSIONS.tiktok.version}`);
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
