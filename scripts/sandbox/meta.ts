@@ -3,6 +3,7 @@ import { accountProfile, DEMOGRAPHIC_SEGMENTS, dayTotals, eachDate, formatCents,
 import type { DayTotals } from './data.js';
 import { daySpan, decodeCursor, encodeCursor, formBody, isIsoDate } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
+import type { MetaOversizedAnswer } from './state.js';
 
 const KNOWN_FIELDS = new Set([
   'account_currency', 'account_id', 'campaign_id', 'campaign_name', 'date_start', 'date_stop',
@@ -39,6 +40,20 @@ class MetaRequestError extends Error {
     super(message);
   }
 }
+
+/**
+ * How Meta refuses a synchronous insights request that asks for too much (README lists the
+ * sources). The first is the one public connectors report and match: HTTP 500, code 1 and
+ * this message, without a subcode and without the usual type or fbtrace_id.
+ */
+const OVERSIZED: Record<MetaOversizedAnswer, () => SimReply> = {
+  'reduce-data': () => ({ status: 500, body: { error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } } }),
+  'reduce-data-100': () => errorReply(400, 100, "Please reduce the amount of data you're asking for, then retry your request", { error_subcode: 1487534 }),
+  'timeout-100': () =>
+    errorReply(400, 100, 'Your request timed out. Try a smaller date range, fetch less data, or use async jobs.', { error_subcode: 1504018, error_user_title: 'Request Timed Out' }),
+  'timeout-2': () =>
+    errorReply(500, 2, 'Your request timed out. Try a smaller date range, fetch less data, or use async jobs.', { error_subcode: 1504038, error_user_title: 'Request Timed Out', is_transient: true }),
+};
 
 function errorReply(status: number, code: number, message: string, extra: Record<string, unknown> = {}): SimReply {
   return {
@@ -163,9 +178,7 @@ export function createMetaSim(): PlatformSim {
       }
       const segments = q.breakdown === 'demographics' ? DEMOGRAPHIC_SEGMENTS.length : q.breakdown === 'placement' ? PLACEMENT_SEGMENTS.length : 1;
       const estimate = accountProfile('meta', q.accountId).campaigns.length * daySpan(q.since, q.until) * segments;
-      if (estimate > ctx.options.metaSyncRowLimit) {
-        throw new MetaRequestError(100, "Please reduce the amount of data you're asking for, then retry your request", 1487534);
-      }
+      if (estimate > ctx.options.metaSyncRowLimit) return OVERSIZED[ctx.state.faults('meta').metaOversizedAs ?? 'reduce-data']();
       return page(req, ctx, q);
     }
     const job = /^\/v\d+\.\d+\/(\d+)(\/insights)?$/.exec(req.path);

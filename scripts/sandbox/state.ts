@@ -33,7 +33,15 @@ export interface ProviderFaults {
   asyncPolls?: number;
   /** Meta: async report jobs end as "Job Failed". */
   asyncJobsFail?: boolean;
+  /**
+   * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
+   * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.
+   */
+  metaOversizedAs?: MetaOversizedAnswer;
 }
+
+/** The answers Meta gives a synchronous insights request that is too heavy (sources in the README). */
+export type MetaOversizedAnswer = 'reduce-data' | 'reduce-data-100' | 'timeout-100' | 'timeout-2';
 
 export interface RequestLogEntry {
   provider: ProviderId;

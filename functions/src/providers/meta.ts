@@ -22,9 +22,15 @@ export interface MetaConfig {
   sliceDays?: Partial<Record<ReportKind, number>>;
   /**
    * Windows longer than this many days run as one async report job instead of parallel slices.
-   * Default: never (slices are used; a slice Meta finds too big still falls back to an async job).
+   * Default: never (slices are used; a slice Meta finds too big is halved, then fetched as an async job).
    */
   asyncAfterDays?: number;
+  /**
+   * A slice Meta refuses as too heavy (too much data, request timed out) is halved while it is
+   * longer than this many days; a slice this short that is still refused becomes an async job.
+   * Default 7.
+   */
+  minSliceDays?: number;
   /** Between async job status polls. Default 2000 ms. */
   asyncPollIntervalMs?: number;
   /** Give up on an async job after this long. Default 10 min. */
@@ -87,10 +93,34 @@ function sliceDaysFor(kind: ReportKind): number {
   return Math.max(1, Math.floor(META_MAX_PAGE_SIZE / (PLANNED_CAMPAIGNS * ROWS_PER_CAMPAIGN_DAY[kind])));
 }
 
+/** Halving a refused slice stops here: a week Meta still finds too heavy is left to an async job. */
+const DEFAULT_MIN_SLICE_DAYS = 7;
+
 const FIELDS = 'account_currency,campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,actions';
 
-/** Meta asks for a smaller request with this subcode; an async job handles the same request. */
+/**
+ * Meta refused a synchronous request as too heavy and suggests less data per call or an
+ * async job: the connector halves the slice, then uses an async report.
+ */
 class MetaTooMuchDataError extends PermanentError {}
+
+/**
+ * Meta's ways of saying a synchronous insights request is too heavy.
+ * - HTTP 500, code 1, no subcode, "Please reduce the amount of data you're asking for, then
+ *   retry your request": facebook/facebook-python-business-sdk#470, singer-io/tap-facebook#65,
+ *   and Airbyte source-facebook-marketing (streams/common.py), which matches it by message.
+ * - 100 / 1504018 and 2 / 1504038, "Request Timed Out ... try a smaller date range, fetch
+ *   less data, or use async jobs": Meta's "Ads Insights API Error Codes" page.
+ * - 100 / 1487534, the same message as a parameter error (kept from earlier versions).
+ */
+function asksForLessData(code: number, subcode: number | undefined, message: string): boolean {
+  if (code === 1) return /reduce the amount of data/i.test(message);
+  if (code === 100) return subcode === 1487534 || subcode === 1504018;
+  return code === 2 && subcode === 1504038;
+}
+
+/** Code 2 is usually a passing fault, but these subcodes name a request that can never work ("Ads Insights API Error Codes"). */
+const PERMANENT_CODE_2_SUBCODES = new Set([1504041, 1504042]);
 
 const metaErrorSchema = z.object({
   error: z.object({
@@ -114,7 +144,8 @@ export function checkMetaResponse(res: ApiResponse): void {
   }
   if (isRateLimitCode(code)) throw new RateLimitedError(PROVIDER, parseMetaUsage(res.headers)?.waitMs ?? 0);
   if (code === 10 || (code >= 200 && code <= 299)) throw new PermissionError(PROVIDER, 'ads_read');
-  if (code === 100 && subcode === 1487534) throw new MetaTooMuchDataError(PROVIDER, message);
+  if (asksForLessData(code, subcode, message)) throw new MetaTooMuchDataError(PROVIDER, message);
+  if (code === 2 && subcode !== undefined && PERMANENT_CODE_2_SUBCODES.has(subcode)) throw new PermanentError(PROVIDER, `(#${code}/${subcode}) ${message}`);
   if (res.status >= 500 || code === 1 || code === 2 || isTransient) throw new TransientError(PROVIDER, `(#${code}) ${message}`);
   throw new PermanentError(PROVIDER, `(#${code}) ${message}`);
 }
@@ -153,6 +184,7 @@ export class MetaConnector implements Connector {
   private readonly base: string;
   private readonly conversionActions: ReadonlySet<string>;
   private readonly pageSize: number;
+  private readonly minSliceDays: number;
 
   constructor(
     private readonly config: MetaConfig,
@@ -161,6 +193,10 @@ export class MetaConnector implements Connector {
     this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${API_VERSIONS.meta.version}`);
     this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
     this.pageSize = config.pageSize ?? META_MAX_PAGE_SIZE;
+    this.minSliceDays = config.minSliceDays ?? DEFAULT_MIN_SLICE_DAYS;
+    if (!Number.isInteger(this.minSliceDays) || this.minSliceDays < 1) {
+      throw new RangeError(`Meta minSliceDays must be a positive integer, got ${this.minSliceDays}`);
+    }
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_MAX_PAGE_SIZE) {
       throw new RangeError(`Meta pageSize must be an integer from 1 to ${META_MAX_PAGE_SIZE}, got ${this.pageSize}`);
     }
@@ -194,7 +230,7 @@ export class MetaConnector implements Connector {
       // Each slice converts its rows as soon as it is done, while the others are still in flight.
       const slices = sliceWindow(input.window, this.sliceDays(kind));
       const parts = await Promise.all(
-        slices.map(async (slice) => convert(await this.fetchSlice(accountId, this.reportParams(kind, slice), session, ctx))),
+        slices.map(async (slice) => convert(await this.fetchSlice(accountId, kind, slice, session, ctx))),
       ).catch((error: unknown) => {
         // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
         stop.abort();
@@ -211,13 +247,20 @@ export class MetaConnector implements Connector {
     return days;
   }
 
-  /** One slice: synchronous pages, or an async job when Meta asks for less data per call. */
-  private async fetchSlice(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+  /**
+   * One slice as synchronous pages. When Meta finds it too heavy, its halves are fetched the
+   * same way, down to minSliceDays; a short slice Meta still refuses becomes an async job.
+   */
+  private async fetchSlice(accountId: string, kind: ReportKind, slice: ReportWindow, session: TokenSession, ctx: RequestContext): Promise<unknown[]> {
+    const params = this.reportParams(kind, slice);
     try {
       return await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
     } catch (error) {
       if (!(error instanceof MetaTooMuchDataError)) throw error;
-      return this.fetchAsync(accountId, params, session, ctx);
+      const days = windowDays(slice);
+      if (days <= this.minSliceDays) return this.fetchAsync(accountId, params, session, ctx);
+      const halves = sliceWindow(slice, Math.ceil(days / 2));
+      return (await Promise.all(halves.map((half) => this.fetchSlice(accountId, kind, half, session, ctx)))).flat();
     }
   }
 
