@@ -46,7 +46,7 @@ export interface PlatformSim {
   isAuthEndpoint(req: SimRequest): boolean;
   accessToken(req: SimRequest): string | null;
   serverError(req: SimRequest): SimReply;
-  rateLimited(req: SimRequest, retryAfterSeconds: number): SimReply;
+  rateLimited(req: SimRequest, retryAfterSeconds: number, ctx: SimContext): SimReply;
   authFailed(req: SimRequest, problem: TokenProblem): SimReply;
   invalid(req: SimRequest): SimReply;
   handle(req: SimRequest, ctx: SimContext): Promise<SimReply>;

@@ -91,7 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const fault = state.nextDataFault(provider);
     let reply: SimReply;
     if (fault?.type === 'server-error') reply = sim.serverError(req);
-    else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds);
+    else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds, ctx);
     else {
       const token = state.accessTokenStatus(provider, sim.accessToken(req));
       if (token !== 'ok') reply = sim.authFailed(req, token);

@@ -29,10 +29,14 @@ export interface ProviderFaults {
   invalidRequests?: number;
   /** Meta: the utilisation its usage headers report (percent). Default grows with recent traffic. */
   usagePct?: number;
-  /** Meta: status polls answered "Job Running" before an async report completes. Default 1. */
+  /** Meta: status polls answered before an async report ends ("Job Not Started", "Job Started", then "Job Running"). Default 1. */
   asyncPolls?: number;
   /** Meta: async report jobs end as "Job Failed". */
   asyncJobsFail?: boolean;
+  /** Meta: async report jobs end as "Job Skipped". */
+  asyncJobsSkip?: boolean;
+  /** Meta: the throttle answer, 17 / 2446079 (default) or 613 / 1487742. */
+  metaThrottleCode?: 17 | 613;
   /**
    * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
    * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.

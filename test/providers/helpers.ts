@@ -19,8 +19,9 @@ export async function startTestBed(options: SandboxOptions = {}): Promise<TestBe
   const sandbox = await startSandbox({ latencyMs: 1, googleBatchSize: TEST_PAGING.googleBatchSize, linkedinRowCap: TEST_PAGING.linkedinMaxRows, ...options });
   const urls = sandbox.baseUrls;
   const connectors = createConnectors({
-    // Fast backoff keeps the suite quick; the platforms' own waits (Retry-After and friends) still apply.
-    http: { baseDelayMs: 10, maxDelayMs: 50, retries: 4, maxRateLimitWaitMs: 5_000, timeoutMs: 10_000 },
+    // Fast backoff keeps the suite quick; the platforms' own waits (Retry-After and friends) still apply,
+    // and a hint below a second (Meta's "0 minutes") waits one second instead of Meta's minute.
+    http: { baseDelayMs: 10, maxDelayMs: 50, retries: 4, maxRateLimitWaitMs: 5_000, minRateLimitWaitMs: 1000, timeoutMs: 10_000 },
     meta: { ...urls.meta, pageSize: TEST_PAGING.metaPageSize, asyncAfterDays: 60, asyncPollIntervalMs: 10 },
     google: { ...urls.google, developerToken: 'dev-token', clientId: 'google-client', clientSecret: 'google-secret' },
     linkedin: {

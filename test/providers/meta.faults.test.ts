@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createConnectors } from '../../functions/src/providers/index.js';
+import { RateLimitedError, TransientError, createConnectors } from '../../functions/src/providers/index.js';
 import type { MetaConfig } from '../../functions/src/providers/index.js';
 import type { FetchReportResult, ReportKind, ReportWindow } from '../../functions/src/providers/types.js';
 import { expectedRows, startSandbox } from '../../scripts/sandbox/server.js';
@@ -75,4 +75,122 @@ describe('Meta connector against the platform refusing heavy requests', () => {
     assert.equal(count(sandbox, 'meta', INSIGHTS), 1);
     assert.equal(count(sandbox, 'meta', SUBMIT), 1);
   });
+});
+
+describe("Meta connector against Meta's throttling and async report states", () => {
+  let sandbox: Sandbox;
+  const credentials = () => ({ ...sandbox.issueCredentials('meta') });
+  /** Meta's own floor (a minute) unless a test says otherwise; waits longer than 5 s surface at once. */
+  const connector = (http: Record<string, number> = {}) =>
+    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 5_000, ...http }, meta: { ...sandbox.baseUrls.meta, asyncPollIntervalMs: 10, asyncAfterDays: 60 } }).get('meta');
+  const insights = async () => {
+    const q = new URLSearchParams({
+      level: 'campaign',
+      time_increment: '1',
+      time_range: JSON.stringify({ since: '2025-02-01', until: '2025-02-02' }),
+      fields: 'campaign_id',
+      access_token: credentials().accessToken,
+    });
+    const res = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
+    return { res, body: (await res.json()) as { error?: { code: number; error_subcode?: number; message: string } } };
+  };
+
+  before(async () => {
+    sandbox = await startSandbox();
+  });
+  after(async () => {
+    await sandbox.close();
+  });
+  beforeEach(() => {
+    sandbox.resetStats();
+    sandbox.setFaults('meta', {});
+  });
+
+  it('the sandbox throttles as the rate-limiting page pairs them: 17 / 2446079 and 613 / 1487742, the wait in minutes', async () => {
+    sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 180 } });
+    const user = await insights();
+    assert.equal(user.res.status, 400);
+    assert.equal(user.body.error?.code, 17);
+    assert.equal(user.body.error?.error_subcode, 2446079);
+    assert.equal(user.body.error?.message, 'User request limit reached');
+    const usage = JSON.parse(user.res.headers.get('x-business-use-case-usage') ?? '{}') as Record<string, Array<{ estimated_time_to_regain_access: number }>>;
+    assert.equal(usage[id]?.[0]?.estimated_time_to_regain_access, 3);
+    assert.equal(user.res.headers.get('x-ad-account-usage'), null, 'a v3.3-and-older header');
+
+    sandbox.setFaults('meta', { rateLimit: { count: 1 }, metaThrottleCode: 613 });
+    const account = await insights();
+    assert.equal(account.body.error?.code, 613);
+    assert.equal(account.body.error?.error_subcode, 1487742);
+    assert.match(account.body.error?.message ?? '', /too many calls from this ad-account/);
+  });
+
+  for (const code of [17, 613] as const) {
+    it(`waits out throttle code ${code} and completes`, async () => {
+      sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 1 }, metaThrottleCode: code });
+      const window = days('2025-02-01', 5);
+      const result = await connector({ minRateLimitWaitMs: 200 }).fetchReport('campaign-daily', { account: input, credentials: credentials(), window });
+      assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
+      assert.equal(count(sandbox, 'meta'), 2);
+    });
+  }
+
+  it('a regain estimate of 0 minutes means a wait of at least a minute, never "retry in 0 s"', async () => {
+    sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 20 } });
+    await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2025-02-01', 5) }), (error: unknown) => {
+      assert.ok(error instanceof RateLimitedError);
+      assert.equal(error.retryAfterMs, 60_000);
+      assert.match(error.message, /retry in 60 s/);
+      assert.doesNotMatch(error.message, /\b0 s\b/);
+      return true;
+    });
+    assert.equal(count(sandbox, 'meta'), 1, 'a minute is longer than this connector may wait in place: no immediate retries');
+  });
+
+  it('reads the regain estimate as minutes', async () => {
+    sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 180 } });
+    await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2025-02-01', 5) }), (error: unknown) => {
+      assert.ok(error instanceof RateLimitedError);
+      assert.equal(error.retryAfterMs, 180_000);
+      assert.match(error.message, /retry in 3 min/);
+      return true;
+    });
+  });
+
+  it('an async report passes through "Job Not Started", "Job Started" and "Job Running" before "Job Completed"', async () => {
+    sandbox.setFaults('meta', { asyncPolls: 4 });
+    const token = credentials().accessToken;
+    const submit = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ level: 'campaign', time_increment: '1', time_range: JSON.stringify({ since: '2025-01-01', until: '2025-01-31' }), fields: 'campaign_id', access_token: token }).toString(),
+    });
+    const { report_run_id: runId } = (await submit.json()) as { report_run_id: string };
+    const statuses: string[] = [];
+    for (let poll = 0; poll < 5; poll++) {
+      const res = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/${runId}?access_token=${token}`);
+      statuses.push(((await res.json()) as { async_status: string }).async_status);
+    }
+    assert.deepEqual(statuses, ['Job Not Started', 'Job Started', 'Job Running', 'Job Running', 'Job Completed']);
+
+    sandbox.resetStats();
+    const window = days('2024-01-01', 90);
+    const result = await connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window });
+    assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
+    assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 5);
+  });
+
+  for (const [fault, status] of [
+    [{ asyncJobsFail: true }, 'Job Failed'],
+    [{ asyncJobsSkip: true }, 'Job Skipped'],
+  ] as const) {
+    it(`a report that ends as "${status}" is a TransientError naming it`, async () => {
+      sandbox.setFaults('meta', { ...fault, asyncPolls: 2 });
+      await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2024-01-01', 90) }), (error: unknown) => {
+        assert.ok(error instanceof TransientError);
+        assert.match(error.message, new RegExp(status));
+        if (status === 'Job Failed') assert.match(error.message, /-2\/2490547 Generating the report failed/);
+        return true;
+      });
+    });
+  }
 });

@@ -175,7 +175,12 @@ const reportRunSchema = z.object({ report_run_id: z.string().min(1) });
 const reportStatusSchema = z.object({
   async_status: z.string(),
   async_percent_completion: z.number().optional(),
+  // Default fields of a failed report from v25.0 on.
+  error_code: z.number().optional(),
+  error_subcode: z.number().optional(),
+  error_message: z.string().optional(),
 });
+const REPORT_STATUS_FIELDS = 'async_status,async_percent_completion,error_code,error_subcode,error_message';
 
 export class MetaConnector implements Connector {
   readonly providerId = PROVIDER;
@@ -312,11 +317,13 @@ export class MetaConnector implements Connector {
     const runId = submitted.report_run_id;
     const deadline = Date.now() + (this.config.asyncTimeoutMs ?? 600_000);
     for (;;) {
-      const body = await this.get(`/${runId}`, { fields: 'async_status,async_percent_completion' }, session, ctx);
-      const status = parseBody(PROVIDER, reportStatusSchema, body, 'async report status').async_status;
+      const body = await this.get(`/${runId}`, { fields: REPORT_STATUS_FIELDS }, session, ctx);
+      const report = parseBody(PROVIDER, reportStatusSchema, body, 'async report status');
+      const status = report.async_status;
       if (status === 'Job Completed') break;
       if (status === 'Job Failed' || status === 'Job Skipped') {
-        throw new TransientError(PROVIDER, `report job ${runId} ended as "${status}"`);
+        const reason = report.error_code !== undefined ? ` (#${report.error_code}/${report.error_subcode ?? '-'} ${report.error_message ?? ''})`.trimEnd() : '';
+        throw new TransientError(PROVIDER, `report job ${runId} ended as "${status}"${reason}`);
       }
       if (Date.now() > deadline) throw new TransientError(PROVIDER, `report job ${runId} did not finish in time`);
       await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
