@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { RateLimitedError, TransientError, createConnectors } from '../../functions/src/providers/index.js';
+import { PermanentError, RateLimitedError, TransientError, createConnectors } from '../../functions/src/providers/index.js';
 import type { MetaConfig } from '../../functions/src/providers/index.js';
 import type { FetchReportResult, ReportKind, ReportWindow } from '../../functions/src/providers/types.js';
 import { expectedRows, startSandbox } from '../../scripts/sandbox/server.js';
@@ -177,6 +177,38 @@ describe("Meta connector against Meta's throttling and async report states", () 
     const result = await connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
     assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 5);
+  });
+
+  it('an async report still running after a run\'s polls is handed back, then resumed, resubmitted when overdue, and given up after asyncResubmits', async () => {
+    sandbox.setFaults('meta', { asyncPolls: 1000 });
+    const meta = createConnectors({ meta: { ...sandbox.baseUrls.meta, asyncAfterDays: 60, asyncInlinePolls: 2, asyncPollIntervalMs: 10 } }).get('meta');
+    const window = days('2024-01-01', 90);
+    const input = { account: ACCOUNTS.meta.input, credentials: credentials(), window };
+    const first = await meta.fetchReport('campaign-daily', input);
+    assert.deepEqual(first.rows, []);
+    assert.equal(first.pending?.length, 1);
+    const [report] = first.pending!;
+    assert.deepEqual({ kind: report!.kind, window: report!.window, submissions: report!.submissions }, { kind: 'campaign-daily', window, submissions: 1 });
+    assert.equal(count(sandbox, 'meta', SUBMIT), 1);
+    assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 2, 'asyncInlinePolls');
+
+    const resumed = await meta.fetchReport('campaign-daily', { ...input, pending: first.pending });
+    assert.deepEqual(resumed.pending, first.pending, 'still running: the same report, nothing submitted again');
+    assert.equal(count(sandbox, 'meta', SUBMIT), 1);
+
+    // Submitted more than 70 minutes ago (the default asyncTimeoutMs): submitted again, once.
+    const overdue = { ...report!, submittedAt: Date.now() - 71 * 60_000 };
+    const again = await meta.fetchReport('campaign-daily', { ...input, pending: [overdue] });
+    assert.equal(count(sandbox, 'meta', SUBMIT), 2);
+    assert.equal(again.pending?.[0]?.submissions, 2);
+    assert.notEqual(again.pending?.[0]?.reportRunId, report!.reportRunId);
+
+    await assert.rejects(meta.fetchReport('campaign-daily', { ...input, pending: [{ ...overdue, submissions: 3 }] }), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match(error.message, /after 3 tries: report job \d+ did not finish within 70 min/);
+      return true;
+    });
+    assert.equal(count(sandbox, 'meta', SUBMIT), 2);
   });
 
   for (const [fault, status] of [

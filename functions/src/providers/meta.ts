@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { assertWindow, sliceWindow, windowDays } from './dates.js';
-import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseMetaUsage } from './ratelimit.js';
 import { TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
-import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
+import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
 
 export interface MetaConfig {
   /** Default https://graph.facebook.com. */
@@ -33,8 +33,18 @@ export interface MetaConfig {
   minSliceDays?: number;
   /** Between async job status polls. Default 2000 ms. */
   asyncPollIntervalMs?: number;
-  /** Give up on an async job after this long. Default 10 min. */
+  /**
+   * Status polls one run spends on an async report before it hands the report back as
+   * `pending` for a later run of the job. Default 15 (about 30 s).
+   */
+  asyncInlinePolls?: number;
+  /**
+   * An async report not finished this long after its submission is submitted again (Meta:
+   * "it can take up to an hour to complete a request including retry attempts"). Default 70 min.
+   */
   asyncTimeoutMs?: number;
+  /** A report Meta fails, skips or never finishes is submitted again this many times, then the sync fails. Default 2. */
+  asyncResubmits?: number;
   /** Above this usage percentage every request waits for Meta's regain estimate. Default 90. */
   usageThresholdPct?: number;
   /** actions[].action_type values summed as conversions. Default: pixel purchases, leads, registrations, on-Facebook leads. */
@@ -95,6 +105,25 @@ function sliceDaysFor(kind: ReportKind): number {
 
 /** Halving a refused slice stops here: a week Meta still finds too heavy is left to an async job. */
 const DEFAULT_MIN_SLICE_DAYS = 7;
+const DEFAULT_ASYNC_INLINE_POLLS = 15;
+const DEFAULT_ASYNC_TIMEOUT_MS = 70 * 60_000;
+const DEFAULT_ASYNC_RESUBMITS = 2;
+
+/** What one report request works with: the account, report kind, token and request counter. */
+interface ReportRun {
+  accountId: string;
+  kind: ReportKind;
+  session: TokenSession;
+  ctx: RequestContext;
+}
+
+/** Rows of the finished parts, and the parts Meta is still preparing. */
+interface SliceResult {
+  rows: MetricRow[];
+  pending: PendingReport[];
+}
+
+type ReportOutcome = { state: 'done'; result: SliceResult } | { state: 'running' } | { state: 'ended'; reason: string };
 
 const FIELDS = 'account_currency,campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,actions';
 
@@ -226,24 +255,23 @@ export class MetaConnector implements Connector {
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
     const ctx: RequestContext = { calls: 0, signal };
     const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
+    const run: ReportRun = { accountId, kind, session, ctx };
 
-    const convert = (raw: unknown[]) => raw.map((item) => this.toRow(kind, accountId, item));
-    let rows: MetricRow[];
-    if (windowDays(input.window) > (this.config.asyncAfterDays ?? Number.POSITIVE_INFINITY)) {
-      rows = convert(await this.fetchAsync(accountId, this.reportParams(kind, input.window), session, ctx));
+    let parts: Promise<SliceResult>[];
+    if (input.pending && input.pending.length > 0) {
+      parts = input.pending.map((report) => this.resumeAsync(run, report));
+    } else if (windowDays(input.window) > (this.config.asyncAfterDays ?? Number.POSITIVE_INFINITY)) {
+      parts = [this.fetchAsync(run, input.window)];
     } else {
-      // Each slice converts its rows as soon as it is done, while the others are still in flight.
-      const slices = sliceWindow(input.window, this.sliceDays(kind));
-      const parts = await Promise.all(
-        slices.map(async (slice) => convert(await this.fetchSlice(accountId, kind, slice, session, ctx))),
-      ).catch((error: unknown) => {
-        // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
-        stop.abort();
-        throw error;
-      });
-      rows = parts.flat();
+      parts = sliceWindow(input.window, this.sliceDays(kind)).map((slice) => this.fetchSlice(run, slice));
     }
-    return { rows, apiCalls: ctx.calls };
+    const results = await Promise.all(parts).catch((error: unknown) => {
+      // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
+      stop.abort();
+      throw error;
+    });
+    const pending = results.flatMap((r) => r.pending);
+    return { rows: results.flatMap((r) => r.rows), apiCalls: ctx.calls, ...(pending.length > 0 ? { pending } : {}) };
   }
 
   private sliceDays(kind: ReportKind): number {
@@ -252,20 +280,24 @@ export class MetaConnector implements Connector {
     return days;
   }
 
+  private convert(run: ReportRun, raw: unknown[]): SliceResult {
+    return { rows: raw.map((item) => this.toRow(run.kind, run.accountId, item)), pending: [] };
+  }
+
   /**
    * One slice as synchronous pages. When Meta finds it too heavy, its halves are fetched the
    * same way, down to minSliceDays; a short slice Meta still refuses becomes an async job.
    */
-  private async fetchSlice(accountId: string, kind: ReportKind, slice: ReportWindow, session: TokenSession, ctx: RequestContext): Promise<unknown[]> {
-    const params = this.reportParams(kind, slice);
+  private async fetchSlice(run: ReportRun, slice: ReportWindow): Promise<SliceResult> {
     try {
-      return await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
+      // Each slice converts its rows as soon as it is done, while the others are still in flight.
+      return this.convert(run, await this.fetchPages(`/act_${run.accountId}/insights`, this.reportParams(run.kind, slice), run));
     } catch (error) {
       if (!(error instanceof MetaTooMuchDataError)) throw error;
       const days = windowDays(slice);
-      if (days <= this.minSliceDays) return this.fetchAsync(accountId, params, session, ctx);
-      const halves = sliceWindow(slice, Math.ceil(days / 2));
-      return (await Promise.all(halves.map((half) => this.fetchSlice(accountId, kind, half, session, ctx)))).flat();
+      if (days <= this.minSliceDays) return this.fetchAsync(run, slice);
+      const halves = await Promise.all(sliceWindow(slice, Math.ceil(days / 2)).map((half) => this.fetchSlice(run, half)));
+      return { rows: halves.flatMap((h) => h.rows), pending: halves.flatMap((h) => h.pending) };
     }
   }
 
@@ -279,19 +311,19 @@ export class MetaConnector implements Connector {
     };
   }
 
-  private async get(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
-    return session.call(async (token) => {
+  private async get(path: string, params: Record<string, string | undefined>, run: ReportRun) {
+    return run.session.call(async (token) => {
       const url = `${this.base}${path}?${query({ ...params, access_token: token })}`;
-      return (await this.http.send({ method: 'GET', url }, checkMetaResponse, ctx)).body;
+      return (await this.http.send({ method: 'GET', url }, checkMetaResponse, run.ctx)).body;
     });
   }
 
   /** Follows the after cursor until Meta stops sending paging.next. */
-  private async fetchPages(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+  private async fetchPages(path: string, params: Record<string, string | undefined>, run: ReportRun) {
     const rows: unknown[] = [];
     let after: string | undefined;
     do {
-      const body = await this.get(path, { ...params, limit: String(this.pageSize), after }, session, ctx);
+      const body = await this.get(path, { ...params, limit: String(this.pageSize), after }, run);
       const page = parseBody(PROVIDER, insightsPageSchema, body, 'insights');
       rows.push(...page.data);
       after = page.paging?.next ? page.paging.cursors?.after : undefined;
@@ -299,36 +331,61 @@ export class MetaConnector implements Connector {
     return rows;
   }
 
-  /** Big requests: submit a report job, poll it to completion, then page through its result. */
-  private async fetchAsync(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
-    const submitted = await session.call(async (token) => {
+  /** Big requests: submit a report job, then wait for it as long as one run may. */
+  private async fetchAsync(run: ReportRun, window: ReportWindow, submissions = 1): Promise<SliceResult> {
+    const submitted = await run.session.call(async (token) => {
       const res = await this.http.send(
         {
           method: 'POST',
-          url: `${this.base}/act_${accountId}/insights`,
+          url: `${this.base}/act_${run.accountId}/insights`,
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: query({ ...params, access_token: token }),
+          body: query({ ...this.reportParams(run.kind, window), access_token: token }),
         },
         checkMetaResponse,
-        ctx,
+        run.ctx,
       );
       return parseBody(PROVIDER, reportRunSchema, res.body, 'async report');
     });
-    const runId = submitted.report_run_id;
-    const deadline = Date.now() + (this.config.asyncTimeoutMs ?? 600_000);
-    for (;;) {
-      const body = await this.get(`/${runId}`, { fields: REPORT_STATUS_FIELDS }, session, ctx);
-      const report = parseBody(PROVIDER, reportStatusSchema, body, 'async report status');
-      const status = report.async_status;
-      if (status === 'Job Completed') break;
-      if (status === 'Job Failed' || status === 'Job Skipped') {
-        const reason = report.error_code !== undefined ? ` (#${report.error_code}/${report.error_subcode ?? '-'} ${report.error_message ?? ''})`.trimEnd() : '';
-        throw new TransientError(PROVIDER, `report job ${runId} ended as "${status}"${reason}`);
-      }
-      if (Date.now() > deadline) throw new TransientError(PROVIDER, `report job ${runId} did not finish in time`);
-      await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
+    const report: PendingReport = { kind: run.kind, window, reportRunId: submitted.report_run_id, submittedAt: Date.now(), submissions };
+    const outcome = await this.awaitReport(run, report);
+    // In the run that submitted it, a report Meta gives up on fails the sync: the job's retry submits it afresh.
+    if (outcome.state === 'ended') throw new TransientError(PROVIDER, outcome.reason);
+    return outcome.state === 'done' ? outcome.result : { rows: [], pending: [report] };
+  }
+
+  /**
+   * A report an earlier run handed back: wait for it again; one Meta failed, skipped or never
+   * finished is submitted again, up to asyncResubmits times.
+   */
+  private async resumeAsync(run: ReportRun, report: PendingReport): Promise<SliceResult> {
+    const overdue = () => Date.now() - report.submittedAt > (this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS);
+    const outcome = overdue()
+      ? ({ state: 'ended', reason: `report job ${report.reportRunId} did not finish within ${formatWait(this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS)}` } as const)
+      : await this.awaitReport(run, report);
+    if (outcome.state === 'done') return outcome.result;
+    if (outcome.state === 'running') return { rows: [], pending: [report] };
+    if (report.submissions > (this.config.asyncResubmits ?? DEFAULT_ASYNC_RESUBMITS)) {
+      throw new PermanentError(PROVIDER, `Meta could not prepare the report after ${report.submissions} tries: ${outcome.reason}`, `${run.kind} ${report.window.start}..${report.window.end}`);
     }
-    return this.fetchPages(`/${runId}/insights`, {}, session, ctx);
+    return this.fetchAsync(run, report.window, report.submissions + 1);
+  }
+
+  /** Polls a report up to asyncInlinePolls times; once complete, pages through its result. */
+  private async awaitReport(run: ReportRun, report: PendingReport): Promise<ReportOutcome> {
+    const polls = this.config.asyncInlinePolls ?? DEFAULT_ASYNC_INLINE_POLLS;
+    for (let poll = 1; ; poll++) {
+      const body = await this.get(`/${report.reportRunId}`, { fields: REPORT_STATUS_FIELDS }, run);
+      const status = parseBody(PROVIDER, reportStatusSchema, body, 'async report status');
+      if (status.async_status === 'Job Completed') {
+        return { state: 'done', result: this.convert(run, await this.fetchPages(`/${report.reportRunId}/insights`, {}, run)) };
+      }
+      if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
+        const reason = status.error_code !== undefined ? ` (#${status.error_code}/${status.error_subcode ?? '-'} ${status.error_message ?? ''})`.trimEnd() : '';
+        return { state: 'ended', reason: `report job ${report.reportRunId} ended as "${status.async_status}"${reason}` };
+      }
+      if (poll >= polls) return { state: 'running' };
+      await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: run.ctx.signal });
+    }
   }
 
   private toRow(kind: ReportKind, accountId: string, item: unknown): MetricRow {

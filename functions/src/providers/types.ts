@@ -1,8 +1,8 @@
 import type { ProviderId } from '../schema/common.js';
 import type { ProviderCredentials } from '../schema/credentials.js';
-import type { MetricRow, ReportKind } from '../schema/metrics.js';
+import type { MetricRow, PendingReport, ReportKind } from '../schema/metrics.js';
 
-export type { ProviderId, ProviderCredentials, MetricRow, ReportKind };
+export type { ProviderId, ProviderCredentials, MetricRow, PendingReport, ReportKind };
 
 /** Inclusive calendar days, YYYY-MM-DD, in the ad account's timezone. */
 export interface ReportWindow {
@@ -16,6 +16,12 @@ export interface FetchReportInput {
   credentials: ProviderCredentials;
   window: ReportWindow;
   signal?: AbortSignal;
+  /**
+   * Parts of this report the platform was still preparing when an earlier run stopped: only
+   * these are resumed (the rest of the window was fetched then). Connectors without
+   * long-running reports never return any.
+   */
+  pending?: readonly PendingReport[];
 }
 
 export interface FetchReportResult {
@@ -25,6 +31,11 @@ export interface FetchReportResult {
   apiCalls: number;
   /** Present when the access token was refreshed: the caller stores these in place of the old ones. */
   credentials?: ProviderCredentials;
+  /**
+   * Parts the platform is still preparing: `rows` cover the rest of the window. Call again
+   * later with these as `pending` instead of holding a worker while the platform works.
+   */
+  pending?: PendingReport[];
 }
 
 export interface Connector {

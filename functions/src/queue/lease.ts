@@ -64,9 +64,12 @@ export class JobLease {
     );
   }
 
-  /** Runs the job again now with a new payload, keeping its dedupe slot (fan-out pages). */
-  async continueWith(payload: JobPayload): Promise<void> {
-    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.now() });
+  /**
+   * Runs the job again with a new payload, keeping its dedupe slot: at once (fan-out pages,
+   * backfill chunks) or after a delay (a report the platform is still preparing).
+   */
+  async continueWith(payload: JobPayload, delayMs = 0): Promise<void> {
+    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.fromMillis(Date.now() + delayMs) });
   }
 
   /**

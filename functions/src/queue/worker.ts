@@ -73,7 +73,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       counts.rowsWritten += outcome?.rowsWritten ?? 0;
       counts.apiCalls += outcome?.apiCalls ?? 0;
       if (outcome?.continueWith) {
-        await lease.continueWith(outcome.continueWith);
+        await lease.continueWith(outcome.continueWith, outcome.continueAfterMs);
         entry.result = 'continued';
       } else {
         await lease.succeed(outcome?.progress);
