@@ -15,7 +15,7 @@ export interface TestBed {
 }
 
 export async function startTestBed(options: SandboxOptions = {}): Promise<TestBed> {
-  // The sandbox enforces LinkedIn's cap at the connector's setting: a request over it fails the test.
+  // The sandbox cuts LinkedIn answers off at the connector's planning size: a request over it loses rows, which the tests' row comparisons catch.
   const sandbox = await startSandbox({ latencyMs: 1, googleBatchSize: TEST_PAGING.googleBatchSize, linkedinRowCap: TEST_PAGING.linkedinMaxRows, ...options });
   const urls = sandbox.baseUrls;
   const connectors = createConnectors({

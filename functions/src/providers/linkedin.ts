@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertWindow, daysPerRequest, sliceWindow } from './dates.js';
+import { assertWindow, daysPerRequest, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
@@ -19,12 +19,24 @@ export interface LinkedInConfig {
   clientSecret: string;
   /** adAnalytics answers unpaged and caps its rows: campaigns x days per request stays under this. Default 10000. */
   maxRowsPerRequest?: number;
+  /**
+   * The most elements adAnalytics returns; an answer this long may have been cut off and is
+   * asked for again in halves. Default LINKEDIN_ELEMENT_CAP.
+   */
+  elementCap?: number;
   /** Campaigns per page of the campaign search. Default 1000. */
   campaignPageSize?: number;
   http?: Partial<HttpPolicy>;
 }
 
 const PROVIDER = 'linkedin';
+
+/**
+ * adAnalytics has no pagination and returns at most 15,000 elements, silently dropping the
+ * rest (LinkedIn "Ads Reporting": no pagination; the cap: Airbyte source-linkedin-ads PR
+ * #31396, PostHog PR #57887).
+ */
+export const LINKEDIN_ELEMENT_CAP = 15_000;
 
 const FIELDS = ['dateRange', 'pivotValues', 'impressions', 'clicks', 'costInLocalCurrency', 'externalWebsiteConversions'];
 
@@ -116,13 +128,20 @@ export class LinkedInConnector implements Connector {
     const currency = parseBody(PROVIDER, accountSchema, await get(`/adAccounts/${accountId}`), 'ad account').currency;
     const names = await this.campaignNames(accountId, get);
     const maxDays = daysPerRequest(names.size, this.config.maxRowsPerRequest ?? 10_000);
+    const cap = this.config.elementCap ?? LINKEDIN_ELEMENT_CAP;
+    /** A slice whose answer reaches the cap may be missing rows: its halves are asked for instead, never a partial day stored. */
+    const fetchSlice = async (slice: ReportWindow): Promise<unknown[]> => {
+      const body = await get(`/adAnalytics?${adAnalyticsQuery(accountId, slice)}`);
+      const { elements } = parseBody(PROVIDER, analyticsSchema, body, 'adAnalytics');
+      if (elements.length < cap) return elements;
+      if (windowDays(slice) === 1) {
+        throw new PermanentError(PROVIDER, `adAnalytics returned ${elements.length} elements for ${slice.start}, its most per request: the day cannot be fetched completely`);
+      }
+      const halves = await Promise.all(halveWindow(slice).map(fetchSlice));
+      return halves.flat();
+    };
     // Slices run concurrently; the shared client's limit decides how many at once.
-    const slices = await Promise.all(
-      sliceWindow(input.window, maxDays).map(async (slice) => {
-        const body = await get(`/adAnalytics?${adAnalyticsQuery(accountId, slice)}`);
-        return parseBody(PROVIDER, analyticsSchema, body, 'adAnalytics').elements;
-      }),
-    );
+    const slices = await Promise.all(sliceWindow(input.window, maxDays).map(fetchSlice));
     const rows = slices.flat().map((item) => toRow(accountId, currency, names, item));
     return { rows, apiCalls: ctx.calls, credentials: session.renewedCredentials };
   }

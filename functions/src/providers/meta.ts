@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { assertWindow, sliceWindow, windowDays } from './dates.js';
+import { assertWindow, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
@@ -294,9 +294,8 @@ export class MetaConnector implements Connector {
       return this.convert(run, await this.fetchPages(`/act_${run.accountId}/insights`, this.reportParams(run.kind, slice), run));
     } catch (error) {
       if (!(error instanceof MetaTooMuchDataError)) throw error;
-      const days = windowDays(slice);
-      if (days <= this.minSliceDays) return this.fetchAsync(run, slice);
-      const halves = await Promise.all(sliceWindow(slice, Math.ceil(days / 2)).map((half) => this.fetchSlice(run, half)));
+      if (windowDays(slice) <= this.minSliceDays) return this.fetchAsync(run, slice);
+      const halves = await Promise.all(halveWindow(slice).map((half) => this.fetchSlice(run, half)));
       return { rows: halves.flatMap((h) => h.rows), pending: halves.flatMap((h) => h.pending) };
     }
   }
