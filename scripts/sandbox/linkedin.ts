@@ -131,10 +131,13 @@ export function createLinkedInSim(): PlatformSim {
     isAuthEndpoint: (req) => req.path === '/oauth/v2/accessToken',
     accessToken: bearer,
     serverError: () => error(503, 'SERVICE_UNAVAILABLE', 'Service Unavailable', 0),
-    rateLimited: (_req, seconds) => ({
-      ...error(429, 'TOO_MANY_REQUESTS', 'Resource level throttle APPLICATION DAY limit for calls to this resource is reached.', 101),
-      headers: { 'retry-after': String(seconds) },
-    }),
+    // Never a Retry-After: LinkedIn's limits are daily and reset at midnight UTC ("Rate Limits").
+    rateLimited: (_req, _seconds, ctx) => {
+      const daily = ctx.state.faults('linkedin').linkedinDailyLimit;
+      return daily
+        ? error(429, 'TOO_MANY_REQUESTS', `Resource level throttle ${daily} DAY limit for calls to this resource is reached.`, 101)
+        : error(429, 'TOO_MANY_REQUESTS', 'Too many requests', 101);
+    },
     authFailed: (_req, problem) =>
       problem === 'revoked'
         ? error(401, 'REVOKED_ACCESS_TOKEN', 'The token used in the request has been revoked by the user', 65601)

@@ -38,6 +38,11 @@ export interface ProviderFaults {
   /** Meta: the throttle answer, 17 / 2446079 (default) or 613 / 1487742. */
   metaThrottleCode?: 17 | 613;
   /**
+   * LinkedIn: rate-limit answers name the daily limit of the application or of the member
+   * (the user's token). Default: a short-lived throttle that names no limit.
+   */
+  linkedinDailyLimit?: 'APPLICATION' | 'MEMBER';
+  /**
    * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
    * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.
    */

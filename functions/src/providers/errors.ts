@@ -49,12 +49,16 @@ export interface RateLimitDetails {
   scope?: RateLimitScope;
   /** What ran out, in words for the user ("daily request limit reached"). */
   limit?: string;
+  /** When the limit resets (epoch ms), when the platform names a moment rather than a wait. */
+  resumeAt?: number;
 }
 
 export class RateLimitedError extends ProviderError {
   override readonly name = 'RateLimitedError';
   readonly retryable = true;
   readonly scope: RateLimitScope;
+  /** Epoch ms from which the platform accepts requests again. */
+  readonly resumeAt: number;
   constructor(
     provider: ProviderId,
     readonly retryAfterMs: number,
@@ -62,11 +66,12 @@ export class RateLimitedError extends ProviderError {
   ) {
     super(provider, providerMessages.rateLimited(provider, retryAfterMs, details.limit));
     this.scope = details.scope ?? 'request';
+    this.resumeAt = details.resumeAt ?? Date.now() + retryAfterMs;
   }
 
   /** The same limit with a longer wait (a platform's hint below the client's floor). */
   waitingAtLeast(ms: number): RateLimitedError {
-    return this.retryAfterMs >= ms ? this : new RateLimitedError(this.provider, ms, this.details);
+    return this.retryAfterMs >= ms ? this : new RateLimitedError(this.provider, ms, { ...this.details, resumeAt: undefined });
   }
 }
 

@@ -5,7 +5,7 @@ import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseRetryAfter } from './ratelimit.js';
+import { nextUtcMidnight, parseRetryAfter } from './ratelimit.js';
 import { TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
@@ -48,7 +48,23 @@ export function checkLinkedInResponse(res: ApiResponse): void {
   const message = parsed.success && parsed.data.message ? parsed.data.message : `HTTP ${res.status}`;
   if (res.status === 401) throw new AuthExpiredError(PROVIDER, 'access token rejected');
   if (res.status === 403) throw new PermissionError(PROVIDER, 'r_ads_reporting');
-  if (res.status === 429) throw new RateLimitedError(PROVIDER, parseRetryAfter(res.headers.get('retry-after')) ?? 0);
+  if (res.status === 429) {
+    const hinted = parseRetryAfter(res.headers.get('retry-after'));
+    if (hinted !== null) throw new RateLimitedError(PROVIDER, hinted);
+    // Limits are per day and reset at midnight UTC, without a Retry-After (LinkedIn "Rate
+    // Limits"); the message names the DAY limit and whose it is (PostHog PR #64614).
+    if (/\bDAY limit\b/i.test(message)) {
+      const now = Date.now();
+      const resumeAt = nextUtcMidnight(now);
+      throw new RateLimitedError(PROVIDER, resumeAt - now, {
+        scope: /\bMEMBER\b/i.test(message) ? 'connection' : 'platform',
+        limit: 'daily request limit reached (it resets at midnight UTC)',
+        resumeAt,
+      });
+    }
+    // "In rare cases ... a 429 response as part of infrastructure protection": the client's floor.
+    throw new RateLimitedError(PROVIDER, 0);
+  }
   if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}: ${message}`);
   throw new PermanentError(PROVIDER, `HTTP ${res.status}: ${message}`);
 }

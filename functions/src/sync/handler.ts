@@ -1,5 +1,5 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { PermanentJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { PermanentJobError, RateLimitJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
 import {
   AuthExpiredError,
   PermanentError,
@@ -69,7 +69,7 @@ async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
-  if (error instanceof RateLimitedError) throw new RetryableJobError(message, error.retryAfterMs);
+  if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
   if (needsReconnect || error instanceof PermanentError) throw new PermanentJobError(message);
   if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
   throw error instanceof ProviderError ? new RetryableJobError(message) : error;
