@@ -22,6 +22,8 @@ export interface FetchReportInput {
    * long-running reports never return any.
    */
   pending?: readonly PendingReport[];
+  /** The account's currency (ISO 4217) when the connection already knows it: a connector that looks it up separately skips that call. */
+  currency?: string | null;
 }
 
 export interface FetchReportResult {
@@ -36,6 +38,8 @@ export interface FetchReportResult {
    * later with these as `pending` instead of holding a worker while the platform works.
    */
   pending?: PendingReport[];
+  /** The account's currency, when the connector looked it up (TikTok): the caller keeps it with the connection. */
+  accountCurrency?: string;
 }
 
 export interface Connector {

@@ -2,7 +2,7 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../providers/index.js';
 import { PermanentError } from '../providers/index.js';
 import type { PendingReport, ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
-import { readExistingMetrics, saveCredentials, writeMetrics, type WriteOptions } from './store.js';
+import { readExistingMetrics, saveAccountCurrency, saveCredentials, writeMetrics, type WriteOptions } from './store.js';
 
 export interface SyncWindowRequest {
   userId: string;
@@ -15,6 +15,8 @@ export interface SyncWindowRequest {
   signal?: AbortSignal;
   /** Reports an earlier run left with the platform: only these are fetched, the rest of the window is stored already. */
   pending?: readonly PendingReport[];
+  /** The account's currency as the connection knows it (null: not yet known). */
+  currency?: string | null;
 }
 
 export interface SyncWindowResult {
@@ -26,6 +28,8 @@ export interface SyncWindowResult {
   credentials: ProviderCredentials;
   /** Reports the platform is still preparing: the window is complete once a later run has fetched them. */
   pending: PendingReport[];
+  /** The account's currency as now known (a newly learnt one is already stored). */
+  currency: string | null;
 }
 
 /**
@@ -52,6 +56,7 @@ export async function syncWindow(
       window: request.window,
       signal: request.signal,
       credentials,
+      currency: request.currency ?? null,
       ...(resuming ? { pending: request.pending!.filter((p) => p.kind === kind) } : {}),
     });
   let results: FetchReportResult[];
@@ -68,6 +73,9 @@ export async function syncWindow(
   }
   const refreshed = results.map((r) => r.credentials).filter((c) => c !== undefined).at(-1);
   if (refreshed) await saveCredentials(db, request.userId, request.providerId, refreshed);
+  // Kept with the connection, so the platform is asked once, not on every sync.
+  const currency = results.map((r) => r.accountCurrency).find((c) => c !== undefined);
+  if (currency && currency !== request.currency) await saveAccountCurrency(db, request.userId, request.providerId, currency);
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
@@ -79,6 +87,7 @@ export async function syncWindow(
     apiCalls: results.reduce((sum, r) => sum + r.apiCalls, 0),
     credentials: refreshed ?? request.credentials,
     pending: results.flatMap((r) => r.pending ?? []),
+    currency: currency ?? request.currency ?? null,
   };
 }
 

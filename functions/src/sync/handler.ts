@@ -33,6 +33,7 @@ interface Prepared {
   providerId: ProviderId;
   accountId: string;
   timezone: string;
+  currency: string | null;
   lookbackDays: number | null;
   credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
 }
@@ -54,6 +55,7 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
     providerId,
     accountId: integration.accountId,
     timezone: integration.timezone,
+    currency: integration.currency,
     lookbackDays: integration.automation.lookbackDays,
     credentials,
   };
@@ -140,12 +142,14 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
     let rowsWritten = 0;
     let apiCalls = 0;
     let credentials = p.credentials;
+    let currency = p.currency;
     const stopAt = Math.min(total, state.next + (options.backfillChunksPerRun ?? 4));
     try {
       for (let i = state.next; i < stopAt; i++) {
         if (signal.aborted) break;
-        const result = await syncWindow(db, connectors, { ...p, credentials, window: state.chunks[i]!, pending: state.pending, signal }, options.writeOptions);
+        const result = await syncWindow(db, connectors, { ...p, credentials, currency, window: state.chunks[i]!, pending: state.pending, signal }, options.writeOptions);
         credentials = result.credentials;
+        currency = result.currency;
         rowsWritten += result.rowsWritten;
         apiCalls += result.apiCalls;
         state.pending = result.pending;
