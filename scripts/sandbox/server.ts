@@ -46,6 +46,11 @@ export interface Sandbox {
   setLatency(ms: number): void;
   /** Credentials the sandbox knows it issued (expiry faults apply to these). */
   issueCredentials(provider: ProviderId, expiresInSeconds?: number): IssuedCredentials;
+  /**
+   * Google Ads client accounts (10 digits) the user reaches only through a manager account,
+   * client -> manager; replaces the previous links, {} removes them.
+   */
+  setGoogleManagers(links: Record<string, string>): void;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -159,5 +164,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       state.latencyMs = ms;
     },
     issueCredentials: (provider, expiresInSeconds = 3600) => state.issue(provider, expiresInSeconds),
+    setGoogleManagers: (links) => {
+      state.googleManagers = new Map(Object.entries(links));
+    },
   };
 }

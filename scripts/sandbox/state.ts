@@ -93,6 +93,8 @@ export class SandboxState {
   private readonly tokens = new Map<string, { provider: ProviderId; seq: number }>();
   private seq = 0;
   private log: RequestLogEntry[] = [];
+  /** Google Ads client accounts the user reaches only through a manager account: client -> manager. */
+  googleManagers = new Map<string, string>();
   latencyMs: number;
 
   constructor(latencyMs: number) {

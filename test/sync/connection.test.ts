@@ -44,3 +44,35 @@ describe('TikTok: the account currency, asked once per connection', () => {
     assert.equal(count(sb.bed.sandbox, 'tiktok', 'GET /open_api/v1.3/advertiser/info/'), 1);
   });
 });
+
+describe("Google Ads: the connection's manager account", () => {
+  const MANAGER = '9998887777';
+  const withManager = async (run: () => Promise<void>) => {
+    sb.bed.sandbox.setGoogleManagers({ [ACCOUNTS.google.id]: MANAGER });
+    try {
+      await run();
+    } finally {
+      sb.bed.sandbox.setGoogleManagers({});
+    }
+  };
+
+  it("a sync of a client account sends the integration's loginCustomerId", () =>
+    withManager(async () => {
+      await connectIntegration(fb.db, sb.bed.sandbox, 'u1', 'google');
+      await fb.db.doc('users/u1/integrations/google').update({ loginCustomerId: MANAGER });
+      const report = await sync('u1', 'google');
+      assert.equal(report.counts.succeeded, 1, JSON.stringify(report.jobs));
+      assert.ok((await metricsOf(fb.db, 'u1')).size > 0);
+    }));
+
+  it("without one, the client account's sync fails with a message that names the manager, and the integration needs reconnecting", () =>
+    withManager(async () => {
+      await connectIntegration(fb.db, sb.bed.sandbox, 'u2', 'google');
+      const report = await sync('u2', 'google');
+      assert.equal(report.counts.failed, 1);
+      assert.equal(report.counts.retried, 0);
+      const integration = await fb.db.doc('users/u2/integrations/google').get();
+      assert.equal(integration.get('status'), 'error');
+      assert.match(integration.get('lastError') as string, /reached through a manager account/);
+    }));
+});

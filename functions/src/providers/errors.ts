@@ -7,6 +7,8 @@ export const providerMessages = {
     `${PROVIDER_LABELS[provider]} access has expired or was revoked (${reason}): reconnect ${PROVIDER_LABELS[provider]}.`,
   permission: (provider: ProviderId, permission: string) =>
     `${PROVIDER_LABELS[provider]} denied access: the connected user needs the "${permission}" permission.`,
+  managerRequired: (provider: ProviderId) =>
+    `${PROVIDER_LABELS[provider]} denied access to the account: it is reached through a manager account, which must be chosen for this connection: reconnect ${PROVIDER_LABELS[provider]} and pick the manager.`,
   rateLimited: (provider: ProviderId, retryAfterMs: number, limit = 'rate limit reached') =>
     `${PROVIDER_LABELS[provider]} ${limit}; retry in ${formatWait(retryAfterMs)}.`,
   transient: (provider: ProviderId, detail: string) => `${PROVIDER_LABELS[provider]} is temporarily unavailable: ${detail}.`,
@@ -36,8 +38,12 @@ export class AuthExpiredError extends ProviderError {
 export class PermissionError extends ProviderError {
   override readonly name = 'PermissionError';
   readonly retryable = false;
-  constructor(provider: ProviderId, readonly permission: string) {
-    super(provider, providerMessages.permission(provider, permission));
+  constructor(
+    provider: ProviderId,
+    readonly permission: string,
+    message = providerMessages.permission(provider, permission),
+  ) {
+    super(provider, message);
   }
 }
 

@@ -24,6 +24,11 @@ export interface FetchReportInput {
   pending?: readonly PendingReport[];
   /** The account's currency (ISO 4217) when the connection already knows it: a connector that looks it up separately skips that call. */
   currency?: string | null;
+  /**
+   * Google Ads: the manager account (10 digits) this connection reaches its client account
+   * through, sent as login-customer-id; null or absent falls back to the deployment's.
+   */
+  loginCustomerId?: string | null;
 }
 
 export interface FetchReportResult {

@@ -17,6 +17,8 @@ export interface SyncWindowRequest {
   pending?: readonly PendingReport[];
   /** The account's currency as the connection knows it (null: not yet known). */
   currency?: string | null;
+  /** Google Ads: the connection's manager account (login-customer-id). */
+  loginCustomerId?: string | null;
 }
 
 export interface SyncWindowResult {
@@ -57,6 +59,7 @@ export async function syncWindow(
       signal: request.signal,
       credentials,
       currency: request.currency ?? null,
+      loginCustomerId: request.loginCustomerId ?? null,
       ...(resuming ? { pending: request.pending!.filter((p) => p.kind === kind) } : {}),
     });
   let results: FetchReportResult[];

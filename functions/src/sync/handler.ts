@@ -34,6 +34,7 @@ interface Prepared {
   accountId: string;
   timezone: string;
   currency: string | null;
+  loginCustomerId: string | null;
   lookbackDays: number | null;
   credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
 }
@@ -56,6 +57,7 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
     accountId: integration.accountId,
     timezone: integration.timezone,
     currency: integration.currency,
+    loginCustomerId: integration.loginCustomerId,
     lookbackDays: integration.automation.lookbackDays,
     credentials,
   };
