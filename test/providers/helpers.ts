@@ -99,3 +99,27 @@ export function useTestBed(provider: ProviderId): TestBed {
     },
   };
 }
+
+/**
+ * Registers a suite's hooks around a sandbox of its own (for suites that need sandbox options
+ * of their own and build their own connectors): started once, its request counts reset and
+ * the platform's faults cleared before each test.
+ */
+export function useSandbox(provider: ProviderId, options: SandboxOptions = {}): { readonly sandbox: Sandbox } {
+  let current: Sandbox | undefined;
+  before(async () => {
+    current = await startSandbox(options);
+  });
+  after(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current!.resetStats();
+    current!.setFaults(provider, {});
+  });
+  return {
+    get sandbox() {
+      return current!;
+    },
+  };
+}

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { halveWindow, windowDays } from '../../functions/src/providers/dates.js';
 import { PermanentError, createConnectors } from '../../functions/src/providers/index.js';
 import type { LinkedInConfig } from '../../functions/src/providers/index.js';
 import { adAnalyticsQuery } from '../../functions/src/providers/linkedin.js';
 import type { ReportWindow } from '../../functions/src/providers/types.js';
 import { metricRowId } from '../../functions/src/schema/metrics.js';
-import { expectedRows, startSandbox } from '../../scripts/sandbox/server.js';
-import type { Sandbox } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, days, sortRows } from './helpers.js';
+import { expectedRows } from '../../scripts/sandbox/server.js';
+import { ACCOUNTS, count, days, sortRows, useSandbox } from './helpers.js';
 
 const { input, id } = ACCOUNTS.linkedin;
 const ANALYTICS = 'GET /rest/adAnalytics';
@@ -16,31 +15,21 @@ const ANALYTICS = 'GET /rest/adAnalytics';
 const CAP = 50;
 
 describe('LinkedIn connector against answers cut off at the element cap', () => {
-  let sandbox: Sandbox;
+  const bed = useSandbox('linkedin', { linkedinRowCap: CAP });
   const connector = (config: Partial<LinkedInConfig> = {}) =>
     createConnectors({
       http: { baseDelayMs: 10, maxDelayMs: 50 },
       // Planned as if the account were small: the first requests reach the cap.
-      linkedin: { ...sandbox.baseUrls.linkedin, clientId: 'c', clientSecret: 's', maxRowsPerRequest: 10_000, elementCap: CAP, ...config },
+      linkedin: { ...bed.sandbox.baseUrls.linkedin, clientId: 'c', clientSecret: 's', maxRowsPerRequest: 10_000, elementCap: CAP, ...config },
     }).get('linkedin');
   const fetchReport = (window: ReportWindow, config: Partial<LinkedInConfig> = {}) =>
-    connector(config).fetchReport('campaign-daily', { account: input, credentials: { ...sandbox.issueCredentials('linkedin') }, window });
+    connector(config).fetchReport('campaign-daily', { account: input, credentials: { ...bed.sandbox.issueCredentials('linkedin') }, window });
 
-  before(async () => {
-    sandbox = await startSandbox({ linkedinRowCap: CAP });
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.resetStats();
-    sandbox.setFaults('linkedin', {});
-  });
 
   it('the sandbox answers a request over the cap with exactly the cap, HTTP 200, no error', async () => {
     const window = days('2025-01-01', 30);
     assert.ok(expectedRows('linkedin', id, 'campaign-daily', window).length > CAP);
-    const res = await fetch(`${sandbox.baseUrls.linkedin.apiBaseUrl}/rest/adAnalytics?${adAnalyticsQuery(id, window)}`, {
+    const res = await fetch(`${bed.sandbox.baseUrls.linkedin.apiBaseUrl}/rest/adAnalytics?${adAnalyticsQuery(id, window)}`, {
       headers: { authorization: 'Bearer t', 'LinkedIn-Version': '202601', 'X-Restli-Protocol-Version': '2.0.0' },
     });
     assert.equal(res.status, 200);
@@ -58,7 +47,7 @@ describe('LinkedIn connector against answers cut off at the element cap', () => 
     const requests = (w: ReportWindow): number =>
       expectedRows('linkedin', id, 'campaign-daily', w).length < CAP ? 1 : 1 + halveWindow(w).reduce((n, half) => n + requests(half), 0);
     assert.ok(requests(window) > 3);
-    assert.equal(count(sandbox, 'linkedin', ANALYTICS), requests(window));
+    assert.equal(count(bed.sandbox, 'linkedin', ANALYTICS), requests(window));
   });
 
   it('fails naming the day rather than store part of it when one day alone reaches the cap', async () => {

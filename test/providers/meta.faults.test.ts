@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PermanentError, RateLimitedError, TransientError, createConnectors } from '../../functions/src/providers/index.js';
 import type { MetaConfig } from '../../functions/src/providers/index.js';
 import type { FetchReportResult, ReportKind, ReportWindow } from '../../functions/src/providers/types.js';
-import { expectedRows, startSandbox } from '../../scripts/sandbox/server.js';
-import type { Sandbox } from '../../scripts/sandbox/server.js';
+import { expectedRows } from '../../scripts/sandbox/server.js';
 import type { MetaOversizedAnswer } from '../../scripts/sandbox/state.js';
-import { ACCOUNTS, count, countMatching, days, sortRows } from './helpers.js';
+import { ACCOUNTS, count, countMatching, days, sortRows, useSandbox } from './helpers.js';
 
 const { input, id } = ACCOUNTS.meta;
 const INSIGHTS = `GET /v25.0/act_${id}/insights`;
@@ -15,22 +14,12 @@ const SUBMIT = `POST /v25.0/act_${id}/insights`;
 const SYNC_ROW_LIMIT = 300;
 
 describe('Meta connector against the platform refusing heavy requests', () => {
-  let sandbox: Sandbox;
+  const bed = useSandbox('meta', { metaSyncRowLimit: SYNC_ROW_LIMIT });
   const connector = (config: Partial<MetaConfig> = {}) =>
-    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50 }, meta: { ...sandbox.baseUrls.meta, asyncPollIntervalMs: 10, ...config } }).get('meta');
+    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50 }, meta: { ...bed.sandbox.baseUrls.meta, asyncPollIntervalMs: 10, ...config } }).get('meta');
   const fetchReport = (kind: ReportKind, window: ReportWindow, config: Partial<MetaConfig> = {}): Promise<FetchReportResult> =>
-    connector(config).fetchReport(kind, { account: input, credentials: { ...sandbox.issueCredentials('meta') }, window });
+    connector(config).fetchReport(kind, { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
 
-  before(async () => {
-    sandbox = await startSandbox({ metaSyncRowLimit: SYNC_ROW_LIMIT });
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.resetStats();
-    sandbox.setFaults('meta', {});
-  });
 
   it("the sandbox refuses an oversized request as Meta does: HTTP 500, code 1, no subcode", async () => {
     const q = new URLSearchParams({
@@ -39,24 +28,24 @@ describe('Meta connector against the platform refusing heavy requests', () => {
       time_range: JSON.stringify({ since: '2025-02-01', until: '2025-02-28' }),
       fields: 'campaign_id,impressions',
       breakdowns: 'age,gender',
-      access_token: sandbox.issueCredentials('meta').accessToken,
+      access_token: bed.sandbox.issueCredentials('meta').accessToken,
     });
-    const res = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
+    const res = await fetch(`${bed.sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
     assert.equal(res.status, 500);
     assert.deepEqual(await res.json(), { error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } });
   });
 
   for (const answer of ['reduce-data', 'reduce-data-100', 'timeout-100', 'timeout-2'] as const satisfies readonly MetaOversizedAnswer[]) {
     it(`${answer}: halves the slice down to a week, then fetches each refused week as an async report`, async () => {
-      sandbox.setFaults('meta', { metaOversizedAs: answer });
+      bed.sandbox.setFaults('meta', { metaOversizedAs: answer });
       // 4 campaigns x 18 segments: 14 days (1,008 rows) and each 7-day half (504) are over the limit of 300.
       const window = days('2025-02-01', 14);
       const result = await fetchReport('demographics', window);
       assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
-      assert.equal(count(sandbox, 'meta', INSIGHTS), 3, 'the 14 days, then each week once');
-      assert.equal(count(sandbox, 'meta', SUBMIT), 2, 'one async report per refused week');
-      assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+\/insights$/), 2, 'each report read in one page');
-      assert.equal(result.apiCalls, count(sandbox, 'meta'));
+      assert.equal(count(bed.sandbox, 'meta', INSIGHTS), 3, 'the 14 days, then each week once');
+      assert.equal(count(bed.sandbox, 'meta', SUBMIT), 2, 'one async report per refused week');
+      assert.equal(countMatching(bed.sandbox, 'meta', /^GET \/v25\.0\/\d+\/insights$/), 2, 'each report read in one page');
+      assert.equal(result.apiCalls, count(bed.sandbox, 'meta'));
     });
   }
 
@@ -65,24 +54,24 @@ describe('Meta connector against the platform refusing heavy requests', () => {
     const window = days('2025-03-01', 8);
     const result = await fetchReport('demographics', window);
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
-    assert.equal(count(sandbox, 'meta', INSIGHTS), 3);
-    assert.equal(count(sandbox, 'meta', SUBMIT), 0);
+    assert.equal(count(bed.sandbox, 'meta', INSIGHTS), 3);
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 0);
   });
 
   it('minSliceDays decides how far a refused slice is halved', async () => {
     const window = days('2025-02-01', 14);
     await fetchReport('demographics', window, { minSliceDays: 14 });
-    assert.equal(count(sandbox, 'meta', INSIGHTS), 1);
-    assert.equal(count(sandbox, 'meta', SUBMIT), 1);
+    assert.equal(count(bed.sandbox, 'meta', INSIGHTS), 1);
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 1);
   });
 });
 
 describe("Meta connector against Meta's throttling and async report states", () => {
-  let sandbox: Sandbox;
-  const credentials = () => ({ ...sandbox.issueCredentials('meta') });
+  const bed = useSandbox('meta');
+  const credentials = () => ({ ...bed.sandbox.issueCredentials('meta') });
   /** Meta's own floor (a minute) unless a test says otherwise; waits longer than 5 s surface at once. */
   const connector = (http: Record<string, number> = {}) =>
-    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 5_000, ...http }, meta: { ...sandbox.baseUrls.meta, asyncPollIntervalMs: 10, asyncAfterDays: 60 } }).get('meta');
+    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 5_000, ...http }, meta: { ...bed.sandbox.baseUrls.meta, asyncPollIntervalMs: 10, asyncAfterDays: 60 } }).get('meta');
   const insights = async () => {
     const q = new URLSearchParams({
       level: 'campaign',
@@ -91,23 +80,13 @@ describe("Meta connector against Meta's throttling and async report states", () 
       fields: 'campaign_id',
       access_token: credentials().accessToken,
     });
-    const res = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
+    const res = await fetch(`${bed.sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights?${q.toString()}`);
     return { res, body: (await res.json()) as { error?: { code: number; error_subcode?: number; message: string } } };
   };
 
-  before(async () => {
-    sandbox = await startSandbox();
-  });
-  after(async () => {
-    await sandbox.close();
-  });
-  beforeEach(() => {
-    sandbox.resetStats();
-    sandbox.setFaults('meta', {});
-  });
 
   it('the sandbox throttles as the rate-limiting page pairs them: 17 / 2446079 and 613 / 1487742, the wait in minutes', async () => {
-    sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 180 } });
+    bed.sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 180 } });
     const user = await insights();
     assert.equal(user.res.status, 400);
     assert.equal(user.body.error?.code, 17);
@@ -117,7 +96,7 @@ describe("Meta connector against Meta's throttling and async report states", () 
     assert.equal(usage[id]?.[0]?.estimated_time_to_regain_access, 3);
     assert.equal(user.res.headers.get('x-ad-account-usage'), null, 'a v3.3-and-older header');
 
-    sandbox.setFaults('meta', { rateLimit: { count: 1 }, metaThrottleCode: 613 });
+    bed.sandbox.setFaults('meta', { rateLimit: { count: 1 }, metaThrottleCode: 613 });
     const account = await insights();
     assert.equal(account.body.error?.code, 613);
     assert.equal(account.body.error?.error_subcode, 1487742);
@@ -126,16 +105,16 @@ describe("Meta connector against Meta's throttling and async report states", () 
 
   for (const code of [17, 613] as const) {
     it(`waits out throttle code ${code} and completes`, async () => {
-      sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 1 }, metaThrottleCode: code });
+      bed.sandbox.setFaults('meta', { rateLimit: { count: 1, retryAfterSeconds: 1 }, metaThrottleCode: code });
       const window = days('2025-02-01', 5);
       const result = await connector({ minRateLimitWaitMs: 200 }).fetchReport('campaign-daily', { account: input, credentials: credentials(), window });
       assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
-      assert.equal(count(sandbox, 'meta'), 2);
+      assert.equal(count(bed.sandbox, 'meta'), 2);
     });
   }
 
   it('a regain estimate of 0 minutes means a wait of at least a minute, never "retry in 0 s"', async () => {
-    sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 20 } });
+    bed.sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 20 } });
     await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2025-02-01', 5) }), (error: unknown) => {
       assert.ok(error instanceof RateLimitedError);
       assert.equal(error.retryAfterMs, 60_000);
@@ -143,11 +122,11 @@ describe("Meta connector against Meta's throttling and async report states", () 
       assert.doesNotMatch(error.message, /\b0 s\b/);
       return true;
     });
-    assert.equal(count(sandbox, 'meta'), 1, 'a minute is longer than this connector may wait in place: no immediate retries');
+    assert.equal(count(bed.sandbox, 'meta'), 1, 'a minute is longer than this connector may wait in place: no immediate retries');
   });
 
   it('reads the regain estimate as minutes', async () => {
-    sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 180 } });
+    bed.sandbox.setFaults('meta', { rateLimit: { count: 100, retryAfterSeconds: 180 } });
     await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2025-02-01', 5) }), (error: unknown) => {
       assert.ok(error instanceof RateLimitedError);
       assert.equal(error.retryAfterMs, 180_000);
@@ -157,9 +136,9 @@ describe("Meta connector against Meta's throttling and async report states", () 
   });
 
   it('an async report passes through "Job Not Started", "Job Started" and "Job Running" before "Job Completed"', async () => {
-    sandbox.setFaults('meta', { asyncPolls: 4 });
+    bed.sandbox.setFaults('meta', { asyncPolls: 4 });
     const token = credentials().accessToken;
-    const submit = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights`, {
+    const submit = await fetch(`${bed.sandbox.baseUrls.meta.apiBaseUrl}/v25.0/act_${id}/insights`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ level: 'campaign', time_increment: '1', time_range: JSON.stringify({ since: '2025-01-01', until: '2025-01-31' }), fields: 'campaign_id', access_token: token }).toString(),
@@ -167,21 +146,21 @@ describe("Meta connector against Meta's throttling and async report states", () 
     const { report_run_id: runId } = (await submit.json()) as { report_run_id: string };
     const statuses: string[] = [];
     for (let poll = 0; poll < 5; poll++) {
-      const res = await fetch(`${sandbox.baseUrls.meta.apiBaseUrl}/v25.0/${runId}?access_token=${token}`);
+      const res = await fetch(`${bed.sandbox.baseUrls.meta.apiBaseUrl}/v25.0/${runId}?access_token=${token}`);
       statuses.push(((await res.json()) as { async_status: string }).async_status);
     }
     assert.deepEqual(statuses, ['Job Not Started', 'Job Started', 'Job Running', 'Job Running', 'Job Completed']);
 
-    sandbox.resetStats();
+    bed.sandbox.resetStats();
     const window = days('2024-01-01', 90);
     const result = await connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
-    assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 5);
+    assert.equal(countMatching(bed.sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 5);
   });
 
   it('an async report still running after a run\'s polls is handed back, then resumed, resubmitted when overdue, and given up after asyncResubmits', async () => {
-    sandbox.setFaults('meta', { asyncPolls: 1000 });
-    const meta = createConnectors({ meta: { ...sandbox.baseUrls.meta, asyncAfterDays: 60, asyncInlinePolls: 2, asyncPollIntervalMs: 10 } }).get('meta');
+    bed.sandbox.setFaults('meta', { asyncPolls: 1000 });
+    const meta = createConnectors({ meta: { ...bed.sandbox.baseUrls.meta, asyncAfterDays: 60, asyncInlinePolls: 2, asyncPollIntervalMs: 10 } }).get('meta');
     const window = days('2024-01-01', 90);
     const input = { account: ACCOUNTS.meta.input, credentials: credentials(), window };
     const first = await meta.fetchReport('campaign-daily', input);
@@ -189,17 +168,17 @@ describe("Meta connector against Meta's throttling and async report states", () 
     assert.equal(first.pending?.length, 1);
     const [report] = first.pending!;
     assert.deepEqual({ kind: report!.kind, window: report!.window, submissions: report!.submissions }, { kind: 'campaign-daily', window, submissions: 1 });
-    assert.equal(count(sandbox, 'meta', SUBMIT), 1);
-    assert.equal(countMatching(sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 2, 'asyncInlinePolls');
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 1);
+    assert.equal(countMatching(bed.sandbox, 'meta', /^GET \/v25\.0\/\d+$/), 2, 'asyncInlinePolls');
 
     const resumed = await meta.fetchReport('campaign-daily', { ...input, pending: first.pending });
     assert.deepEqual(resumed.pending, first.pending, 'still running: the same report, nothing submitted again');
-    assert.equal(count(sandbox, 'meta', SUBMIT), 1);
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 1);
 
     // Submitted more than 70 minutes ago (the default asyncTimeoutMs): submitted again, once.
     const overdue = { ...report!, submittedAt: Date.now() - 71 * 60_000 };
     const again = await meta.fetchReport('campaign-daily', { ...input, pending: [overdue] });
-    assert.equal(count(sandbox, 'meta', SUBMIT), 2);
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 2);
     assert.equal(again.pending?.[0]?.submissions, 2);
     assert.notEqual(again.pending?.[0]?.reportRunId, report!.reportRunId);
 
@@ -208,7 +187,7 @@ describe("Meta connector against Meta's throttling and async report states", () 
       assert.match(error.message, /after 3 tries: report job \d+ did not finish within 70 min/);
       return true;
     });
-    assert.equal(count(sandbox, 'meta', SUBMIT), 2);
+    assert.equal(count(bed.sandbox, 'meta', SUBMIT), 2);
   });
 
   for (const [fault, status] of [
@@ -216,7 +195,7 @@ describe("Meta connector against Meta's throttling and async report states", () 
     [{ asyncJobsSkip: true }, 'Job Skipped'],
   ] as const) {
     it(`a report that ends as "${status}" is a TransientError naming it`, async () => {
-      sandbox.setFaults('meta', { ...fault, asyncPolls: 2 });
+      bed.sandbox.setFaults('meta', { ...fault, asyncPolls: 2 });
       await assert.rejects(connector().fetchReport('campaign-daily', { account: input, credentials: credentials(), window: days('2024-01-01', 90) }), (error: unknown) => {
         assert.ok(error instanceof TransientError);
         assert.match(error.message, new RegExp(status));
