@@ -357,14 +357,14 @@ export class MetaConnector implements Connector {
    * finished is submitted again, up to asyncResubmits times.
    */
   private async resumeAsync(run: ReportRun, report: PendingReport): Promise<SliceResult> {
-    const overdue = () => Date.now() - report.submittedAt > (this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS);
-    const outcome = overdue()
-      ? ({ state: 'ended', reason: `report job ${report.reportRunId} did not finish within ${formatWait(this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS)}` } as const)
-      : await this.awaitReport(run, report);
+    const timeoutMs = this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS;
+    const outcome = await this.awaitReport(run, report);
     if (outcome.state === 'done') return outcome.result;
-    if (outcome.state === 'running') return { rows: [], pending: [report] };
+    const overdue = Date.now() - report.submittedAt > timeoutMs;
+    if (outcome.state === 'running' && !overdue) return { rows: [], pending: [report] };
+    const reason = outcome.state === 'ended' ? outcome.reason : `report job ${report.reportRunId} did not finish within ${formatWait(timeoutMs)}`;
     if (report.submissions > (this.config.asyncResubmits ?? DEFAULT_ASYNC_RESUBMITS)) {
-      throw new PermanentError(PROVIDER, `Meta could not prepare the report after ${report.submissions} tries: ${outcome.reason}`, `${run.kind} ${report.window.start}..${report.window.end}`);
+      throw new PermanentError(PROVIDER, `Meta could not prepare the report after ${report.submissions} tries: ${reason}`, `${run.kind} ${report.window.start}..${report.window.end}`);
     }
     return this.fetchAsync(run, report.window, report.submissions + 1);
   }
