@@ -66,6 +66,17 @@ function searchStream(req: SimRequest, ctx: SimContext, customerId: string): Sim
   if (login !== undefined && !/^\d{10}$/.test(String(login))) {
     return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { requestError: 'INVALID_CUSTOMER_ID' }, message: 'login-customer-id must be 10 digits.' }]);
   }
+  // A client account the user reaches through a manager needs that manager in login-customer-id
+  // (Google Ads API AuthorizationError.USER_PERMISSION_DENIED; the message as googleads/google-ads-mcp#1 quotes it).
+  const manager = ctx.state.googleManagers.get(customerId);
+  if (manager !== undefined && login !== manager) {
+    return failure(403, 'PERMISSION_DENIED', "The caller does not have permission", [
+      {
+        errorCode: { authorizationError: 'USER_PERMISSION_DENIED' },
+        message: "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header. See https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid",
+      },
+    ]);
+  }
   const body = jsonBody(req);
   let q: ParsedQuery;
   try {

@@ -50,6 +50,11 @@ export interface Sandbox {
   setLatency(ms: number): void;
   /** Credentials the sandbox knows it issued (expiry faults apply to these). */
   issueCredentials(provider: ProviderId, expiresInSeconds?: number): IssuedCredentials;
+  /**
+   * Google Ads client accounts (10 digits) the user reaches only through a manager account,
+   * client -> manager; replaces the previous links, {} removes them.
+   */
+  setGoogleManagers(links: Record<string, string>): void;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -95,7 +100,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const fault = state.nextDataFault(provider);
     let reply: SimReply;
     if (fault?.type === 'server-error') reply = sim.serverError(req);
-    else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds);
+    else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds, ctx);
     else {
       const token = state.accessTokenStatus(provider, sim.accessToken(req));
       if (token !== 'ok') reply = sim.authFailed(req, token);
@@ -212,5 +217,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       state.latencyMs = ms;
     },
     issueCredentials: (provider, expiresInSeconds = 3600) => state.issue(provider, expiresInSeconds),
+    setGoogleManagers: (links) => {
+      state.googleManagers = new Map(Object.entries(links));
+    },
   };
 }

@@ -31,11 +31,28 @@ export interface ProviderFaults {
   usagePct?: number;
   /** Meta: the seconds until usage resets that its headers announce (reset_time_duration). Default 0. */
   usageResetSeconds?: number;
-  /** Meta: status polls answered "Job Running" before an async report completes. Default 1. */
+  /** Meta: status polls answered before an async report ends ("Job Not Started", "Job Started", then "Job Running"). Default 1. */
   asyncPolls?: number;
   /** Meta: async report jobs end as "Job Failed". */
   asyncJobsFail?: boolean;
+  /** Meta: async report jobs end as "Job Skipped". */
+  asyncJobsSkip?: boolean;
+  /** Meta: the throttle answer, 17 / 2446079 (default) or 613 / 1487742. */
+  metaThrottleCode?: 17 | 613;
+  /**
+   * LinkedIn: rate-limit answers name the daily limit of the application or of the member
+   * (the user's token). Default: a short-lived throttle that names no limit.
+   */
+  linkedinDailyLimit?: 'APPLICATION' | 'MEMBER';
+  /**
+   * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
+   * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.
+   */
+  metaOversizedAs?: MetaOversizedAnswer;
 }
+
+/** The answers Meta gives a synchronous insights request that is too heavy (sources in the README). */
+export type MetaOversizedAnswer = 'reduce-data' | 'reduce-data-100' | 'timeout-100' | 'timeout-2';
 
 export interface RequestLogEntry {
   provider: ProviderId;
@@ -87,6 +104,8 @@ export class SandboxState {
   private readonly tokens = new Map<string, { provider: ProviderId; seq: number }>();
   private seq = 0;
   private log: RequestLogEntry[] = [];
+  /** Google Ads client accounts the user reaches only through a manager account: client -> manager. */
+  googleManagers = new Map<string, string>();
   latencyMs: number;
 
   constructor(latencyMs: number) {

@@ -1,9 +1,13 @@
+import { after, before, beforeEach } from 'node:test';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { Connector, ConnectorRegistry } from '../../functions/src/providers/index.js';
-import type { ProviderId } from '../../functions/src/schema/index.js';
+import type { HandlerRegistry } from '../../functions/src/queue/index.js';
+import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import { createSyncHandlers, type SyncHandlerOptions } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import type { Sandbox } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS } from '../providers/helpers.js';
+import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
+import { testFirebase, type TestFirebase } from './firebase.js';
 import { seedIntegrations } from './seed.js';
 
 /** A connected integration with credentials the sandbox issued, as a connect flow would leave it. */
@@ -66,5 +70,42 @@ export function withSecondGoogleKind(registry: ConnectorRegistry): ConnectorRegi
     get: (providerId) => (providerId === 'google' ? twoKinds : registry.get(providerId)),
     has: (providerId) => registry.has(providerId),
     all: () => registry.all().map((c) => (c.providerId === 'google' ? twoKinds : c)),
+  };
+}
+
+export interface SyncBed {
+  fb: TestFirebase;
+  bed: TestBed;
+  handlers: HandlerRegistry;
+}
+
+/**
+ * Registers a suite's hooks: a Firestore emulator project and the provider test bed, the
+ * sync handlers over its connectors, and before each test a cleared database and sandbox.
+ */
+export function useSyncBed(name: string, options: Omit<SyncHandlerOptions, 'connectors'> = {}): SyncBed {
+  const fb = testFirebase(name);
+  let current: { bed: TestBed; handlers: HandlerRegistry } | undefined;
+  before(async () => {
+    const bed = await startTestBed();
+    current = { bed, handlers: createSyncHandlers(fb.db, { ...options, connectors: bed.connectors }) };
+  });
+  beforeEach(async () => {
+    await fb.clear();
+    current!.bed.sandbox.resetStats();
+    for (const p of PROVIDER_IDS) current!.bed.sandbox.setFaults(p, {});
+  });
+  after(async () => {
+    await current?.bed.sandbox.close();
+    await fb.close();
+  });
+  return {
+    fb,
+    get bed() {
+      return current!.bed;
+    },
+    get handlers() {
+      return current!.handlers;
+    },
   };
 }

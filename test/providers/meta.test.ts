@@ -65,13 +65,14 @@ describe('Meta connector', () => {
     assert.equal(result.apiCalls, count(bed.sandbox, 'meta'));
   });
 
-  it('switches to an async report when Meta asks for less data', async () => {
-    // 30 days x 18 segments x 3+ campaigns is over the sandbox's 2,000-row limit for a synchronous call.
+  it('halves a range Meta finds too heavy before it turns to an async report', async () => {
+    // 30 days x 18 segments x 4 campaigns is over the sandbox's 2,000-row limit for a synchronous call; 15 days are not.
     const window = days('2025-01-01', 30);
     const result = await fetchReport('demographics', window);
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
-    assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), 1);
-    assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), 1);
+    const pages = sliceWindow(window, 15).reduce((n, half) => n + Math.ceil(expectedRows('meta', id, 'demographics', half).length / TEST_PAGING.metaPageSize), 0);
+    assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), 1 + pages, 'the refused 30 days, then every page of both halves');
+    assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), 0);
   });
 
   /** A connector on the same sandbox without the test bed's asyncAfterDays: long windows go out as slices. */
@@ -117,7 +118,8 @@ describe('Meta connector', () => {
     const perDay = accountProfile('meta', id).campaigns.length * DEMOGRAPHIC_SEGMENTS.length;
     const tooBig = slices.filter((slice) => windowDays(slice) * perDay > 2_000);
     assert.ok(tooBig.length > 0 && tooBig.length < slices.length);
-    const result = await slicing().fetchReport('demographics', { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
+    // Slices no longer than minSliceDays are not halved: a refused one goes straight to an async job.
+    const result = await slicing({ minSliceDays: DEFAULT_SLICE_DAYS.demographics }).fetchReport('demographics', { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
     assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), slices.length);
     assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), tooBig.length);

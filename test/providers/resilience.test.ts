@@ -142,7 +142,14 @@ describe('connector resilience against platform faults', () => {
         assert.equal(count(bed.sandbox, provider), 1);
       });
 
-      if (provider === 'tiktok') {
+      if (provider === 'linkedin') {
+        it('waits out a 429 that names no daily limit: LinkedIn sends no Retry-After (its daily limits are tested in linkedin.limits)', async () => {
+          bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
+          assertComplete(provider, await fetchReport(provider));
+          assert.equal(count(bed.sandbox, provider), base() + 1, 'one limit answer, then the same request again');
+          assert.equal(bed.sandbox.requests(provider).log[0]!.status, 429);
+        });
+      } else if (provider === 'tiktok') {
         it('waits out its in-body limit answer (code 40100): TikTok sends no wait hint, its limit is per second', async () => {
           bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
           assertComplete(provider, await fetchReport(provider));

@@ -79,3 +79,14 @@ export async function recordProviderSuccess(db: Firestore, providerId: ProviderI
     .doc(providerId)
     .set({ consecutiveFailures: 0, openUntil: null, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
 }
+
+/**
+ * Pauses a provider's jobs until a platform limit resets (LinkedIn's daily limit): the same
+ * openUntil the circuit uses, so workers skip the provider and /status shows the pause, but
+ * no failure is counted.
+ */
+export async function pauseProvider(db: Firestore, providerId: ProviderId, until: Date, reason: string): Promise<void> {
+  await circuitsCollection(db)
+    .doc(providerId)
+    .set({ openUntil: Timestamp.fromDate(until), lastError: reason, pausedBy: 'rate-limit', updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+}

@@ -3,8 +3,8 @@ import type { Firestore } from 'firebase-admin/firestore';
 import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
-import { isOpen, loadCircuits, recordProviderFailure, recordProviderSuccess, type CircuitPolicy } from './circuit.js';
-import { JobTimeoutError, LeaseLostError, PermanentJobError, errorMessage } from './errors.js';
+import { isOpen, loadCircuits, pauseProvider, recordProviderFailure, recordProviderSuccess, type CircuitPolicy } from './circuit.js';
+import { JobTimeoutError, LeaseLostError, PermanentJobError, RateLimitJobError, errorMessage } from './errors.js';
 import type { HandlerRegistry, JobOutcome } from './handlers.js';
 import type { JobLease } from './lease.js';
 
@@ -33,7 +33,7 @@ export interface WorkerOptions {
   now?: () => number;
 }
 
-export type JobResult = 'succeeded' | 'retried' | 'failed' | 'continued' | 'lease-lost';
+export type JobResult = 'succeeded' | 'retried' | 'deferred' | 'failed' | 'continued' | 'lease-lost';
 
 export interface WorkerReport {
   workerId: string;
@@ -76,7 +76,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       counts.rowsWritten += outcome?.rowsWritten ?? 0;
       counts.apiCalls += outcome?.apiCalls ?? 0;
       if (outcome?.continueWith) {
-        await lease.continueWith(outcome.continueWith);
+        await lease.continueWith(outcome.continueWith, outcome.continueAfterMs);
         entry.result = 'continued';
       } else {
         await lease.succeed(outcome?.progress);
@@ -95,7 +95,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         return;
       }
       try {
-        entry.result = await lease.fail(error, options.retry);
+        entry.result = error instanceof RateLimitJobError ? await lease.defer(error) : await lease.fail(error, options.retry);
       } catch (writeError) {
         if (!(writeError instanceof LeaseLostError)) throw writeError;
         entry.result = 'lease-lost';
@@ -103,7 +103,13 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       }
       if (entry.result === 'failed') counts.failed++;
       else counts.retried++;
-      if (job.providerId && !(error instanceof PermanentJobError)) {
+      if (error instanceof RateLimitJobError) {
+        // Waiting for a platform's reset is not a failure of the provider: no circuit count.
+        if (error.pauseProvider && job.providerId) {
+          await pauseProvider(db, job.providerId, error.resumeAt, entry.error);
+          paused.add(job.providerId);
+        }
+      } else if (job.providerId && !(error instanceof PermanentJobError)) {
         const opened = await recordProviderFailure(db, job.providerId, entry.error, options.circuit);
         const circuit = circuits.get(job.providerId);
         if (circuit) circuit.consecutiveFailures++;
