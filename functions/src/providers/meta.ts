@@ -241,7 +241,8 @@ export class MetaConnector implements Connector {
     return (res, client) => {
       const usage = parseMetaUsage(res.headers);
       if (usage && usage.maxPct >= thresholdPct) {
-        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
+        // Meta reports the wait in whole minutes, so "0" means under a minute: never less than the floor.
+        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.minRateLimitWaitMs), client.policy.maxRateLimitWaitMs));
       }
     };
   }
