@@ -1,13 +1,18 @@
 import { defineSecret } from 'firebase-functions/params';
+import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
 import { createAppContext, type AppContext } from './context.js';
+import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
+import { createHubEndpoints } from './http/hub.js';
+import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
 
 const cronSecret = defineSecret('INTEGRATIONS_CRON_SECRET');
 
 // Built on first use, after the runtime has put the secret into the environment.
 let context: AppContext | undefined;
-const endpoints = createEndpoints(() => (context ??= createAppContext()));
+const appContext = () => (context ??= createAppContext());
+const endpoints = createEndpoints(appContext);
 
 const guarded = { secrets: [cronSecret], timeoutSeconds: 540, memory: '512MiB' as const };
 
@@ -17,3 +22,16 @@ export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }
 export const process = onRequest(guarded, endpoints.process);
 export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: 30, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);
+
+/** The Ads Hub's API, served under /api/hub and /api/admin through Hosting rewrites. */
+export const hub = onRequest({ timeoutSeconds: 60, cors: true }, createHubEndpoints(appContext));
+export const admin = onRequest({ timeoutSeconds: 60, cors: true }, createAdminEndpoints(appContext));
+
+/** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
+export const startRequestedJobs = onDocumentWritten(
+  { document: `${START_REQUESTS_COLLECTION}/{userId}`, timeoutSeconds: 540, memory: '512MiB', retry: false },
+  async (event) => {
+    if (!event.data?.after.exists) return;
+    await runStartRequest(appContext(), event.params.userId);
+  },
+);

@@ -23,6 +23,14 @@ export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily',
 export const integrationDocumentSchema = z.object({
   status: integrationStatusSchema,
   accountId: z.string().nullable(),
+  /** The account's name on the platform, for people. */
+  accountName: z.string().nullable().default(null),
+  /** Google Ads: the manager account (10 digits) the connection reaches the account through, sent as login-customer-id. */
+  loginCustomerId: z
+    .string()
+    .regex(/^\d{10}$/)
+    .nullable()
+    .default(null),
   /** The ad account's timezone (IANA); the platforms date their rows in it. */
   timezone: z.string().default('UTC'),
   automation: automationSchema,
