@@ -106,6 +106,12 @@ describe('connect: the OAuth authorization-code flow against the sandbox', () =>
     assert.equal((await fb.db.doc(`pendingConnections/${alice.uid}__google`).get()).exists, false);
     const job = (await fb.db.doc(`syncJobs/${picked.json.jobId as string}`).get()).data()!;
     assert.deepEqual([job.jobType, job.status, job.userId, job.providerId], ['initial-backfill', 'queued', alice.uid, 'google']);
+    const googleJobs = await fb.db.collection('syncJobs').where('userId', '==', alice.uid).where('providerId', '==', 'google').get();
+    assert.deepEqual(
+      googleJobs.docs.map((d) => [d.get('jobType'), d.get('status'), d.get('payload')]).sort(),
+      [['initial-backfill', 'queued', {}], ['manual-sync', 'queued', { timeframeDays: 30 }]],
+      'the recent weeks are queued beside the history',
+    );
     assert.equal((await fb.db.doc(`jobStartRequests/${alice.uid}`).get()).exists, true, 'asked for an immediate start');
 
     // A direct account has no manager.
@@ -196,14 +202,17 @@ describe('connect: the OAuth authorization-code flow against the sandbox', () =>
     const config = testConfig({ ...connectEnv(sandbox), BACKFILL_CHUNK_DAYS: '366' });
     const ctx = testContext(fb, { config, handlers: defaultHandlers(fb.db, config) });
     const report = await runStartRequest(ctx, user.uid);
-    assert.deepEqual(report.jobs.map((j) => [j.jobType, j.result]), [['initial-backfill', 'succeeded']]);
+    // The new account's last 30 days come at once in the sync lane, its history in the backfill lane.
+    assert.deepEqual(report.jobs.map((j) => [j.jobType, j.result]).sort(), [['initial-backfill', 'succeeded'], ['manual-sync', 'succeeded']]);
+    const recent = report.jobs.find((j) => j.jobType === 'manual-sync')!;
+    assert.deepEqual((await fb.db.doc(`syncJobs/${recent.id}`).get()).get('payload'), { timeframeDays: 30 });
     const job = (await fb.db.doc(`syncJobs/${picked.json.jobId as string}`).get()).data()!;
     assert.equal(job.status, 'succeeded');
     assert.deepEqual(job.progress, { done: 2, total: 2 });
     const metrics = await fb.db.collection(`users/${user.uid}/metrics`).where('provider', '==', 'tiktok').count().get();
     assert.ok(metrics.data().count > 0);
     const event = (await fb.db.doc(`admin/scheduler/events/${report.eventId!}`).get()).data()!;
-    assert.deepEqual([event.source, event.operation, event.counts.processed, event.counts.succeeded], ['process', 'start_now', 1, 1]);
+    assert.deepEqual([event.source, event.operation, event.counts.processed, event.counts.succeeded], ['process', 'start_now', 2, 2]);
 
     // Nothing left: a second start request records no event.
     assert.equal((await runStartRequest(ctx, user.uid)).eventId, null);

@@ -24,6 +24,8 @@ import {
 import { credentialsRef, integrationRef } from '../sync/store.js';
 
 const STATE_TTL_MS = 10 * 60_000;
+/** A new account's recent weeks load first, beside the backfill, so the chart fills in seconds. */
+const RECENT_DAYS_FIRST = 30;
 const PENDING_TTL_MS = 30 * 60_000;
 
 export const oauthStateRef = (db: Firestore, state: string) => db.collection('oauthStates').doc(state);
@@ -106,7 +108,8 @@ export async function completeConnect(ctx: AppContext, userId: string, body: Con
 
 /**
  * Step 3: the picked account becomes the integration, the tokens move to the credentials
- * store, and history starts loading at once: an initial backfill for a new account, a
+ * store, and history starts loading at once: for a new account an initial backfill plus a
+ * sync of the last 30 days (so the charts fill in seconds while the two years load), a
  * manual sync when the same account is reconnected after it had synced.
  */
 export async function selectAccount(ctx: AppContext, userId: string, body: SelectAccountBody): Promise<EnqueuedJobResponse> {
@@ -146,12 +149,21 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
     batch.delete(pendingRef);
     requestStart(batch, db, userId);
   };
-  const result = await enqueueJob(db, { userId, providerId: body.providerId, jobType, alsoWrite: writes }, ctx.config.queue.maxAttempts);
+  const { maxAttempts } = ctx.config.queue;
+  const result = await enqueueJob(db, { userId, providerId: body.providerId, jobType, alsoWrite: writes }, maxAttempts);
   if (result.duplicate) {
     // The job already active covers the history; the connection itself still has to land.
     const batch = db.batch();
     writes(batch);
     await batch.commit();
+  }
+  if (jobType === 'initial-backfill') {
+    // Backfills run oldest first and in their own lane; the recent weeks come at once in the sync lane.
+    await enqueueJob(
+      db,
+      { userId, providerId: body.providerId, jobType: 'manual-sync', payload: { timeframeDays: RECENT_DAYS_FIRST }, alsoWrite: (batch) => requestStart(batch, db, userId) },
+      maxAttempts,
+    );
   }
   return { jobId: result.jobId, jobType, duplicate: result.duplicate };
 }
