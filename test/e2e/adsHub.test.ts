@@ -326,6 +326,8 @@ describe('the Ads Hub in Chromium', () => {
       await signIn(admin.page, ADMIN, PASSWORD);
       await admin.page.getByRole('link', { name: 'Admin' }).click();
       await admin.page.getByTestId('jobs-table').waitFor();
+      await admin.page.locator('[data-testid="events-chart"] .recharts-bar-rectangle').first().waitFor();
+      await admin.page.waitForFunction(() => /^\d+$/.test(document.querySelector('[data-testid="count-failed"]')?.textContent ?? ''));
       assert.deepEqual(await overflowingElements(admin.page), [], `admin at ${viewport.width} px`);
       assert.deepEqual(await unlabelledControls(admin.page), [], `admin at ${viewport.width} px`);
       assert.deepEqual(await unreachableByKeyboard(admin.page), [], `admin at ${viewport.width} px`);

@@ -97,12 +97,12 @@ export async function unreachableByKeyboard(page: Page): Promise<string[]> {
   }, [...reached]);
 }
 
-/** Elements that stick out past the right edge of the viewport: content cut off, or a sideways scroll on a phone. */
+/** When the page scrolls sideways (content wider than a phone), the first elements that stick out past the right edge. */
 export async function overflowingElements(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
     return [...document.querySelectorAll<HTMLElement>('body *')]
-      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-scroll, .tabs'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
       .slice(0, 5)
       .map((el) => `${el.tagName.toLowerCase()}.${el.className} right=${Math.round(el.getBoundingClientRect().right)}`);
   });

@@ -1,4 +1,4 @@
-import { getDocs, onSnapshot, type DocumentReference, type DocumentSnapshot, type Query } from 'firebase/firestore';
+import { getDocs, onSnapshot, type DocumentSnapshot, type Query } from 'firebase/firestore';
 import { useEffect, useState } from 'react';
 
 export interface Live<T> {
@@ -37,10 +37,6 @@ function useListener<T, S>(
 
 export function useLiveQuery<T>(query: Query | null, key: string, map: (docs: DocumentSnapshot[]) => T, initial: T): Live<T> {
   return useListener(query, key, (q, next, fail) => onSnapshot(q, (snap) => next(map(snap.docs)), fail), initial);
-}
-
-export function useLiveDoc<T>(ref: DocumentReference | null, key: string, map: (doc: DocumentSnapshot) => T, initial: T): Live<T> {
-  return useListener(ref, key, (r, next, fail) => onSnapshot(r, (snap) => next(map(snap)), fail), initial);
 }
 
 /**

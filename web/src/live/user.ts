@@ -1,4 +1,4 @@
-import { collection, doc, limit, orderBy, query, where } from 'firebase/firestore';
+import { collection, limit, orderBy, query, where } from 'firebase/firestore';
 import { useMemo } from 'react';
 import { integrationDocumentSchema, jobDocumentSchema, type IntegrationDocument, type Job, type ProviderId } from '@functions/schema/index.js';
 import { db } from '../firebase';
@@ -38,4 +38,3 @@ export function useUserJobs(uid: string | null): Live<Job[]> {
   return useLiveQuery(q, `jobs:${uid}`, parseJobs, []);
 }
 
-export const userDoc = (uid: string) => doc(db, 'users', uid);
