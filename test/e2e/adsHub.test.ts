@@ -55,6 +55,19 @@ after(async () => {
 
 const card = (page: Page, providerId: string) => page.getByTestId(`card-${providerId}`);
 
+/** The document once it satisfies the condition, read as it changes (a listener, no sleeps). */
+function docWhen(path: string, condition: (data: Record<string, { cadence?: string } | undefined>) => boolean): Promise<Record<string, unknown> & { automation?: unknown; nextRunAt?: unknown }> {
+  return new Promise((resolve, reject) => {
+    const stop = db.doc(path).onSnapshot((snap) => {
+      const data = snap.data();
+      if (data && condition(data)) {
+        stop();
+        resolve(data);
+      }
+    }, reject);
+  });
+}
+
 /** The platform's authorize page: press Allow, pick the account, connect it. Returns when the Ads Hub shows the cards again. */
 async function connectThroughSandbox(page: Page, providerId: string, label: string, action: 'Connect' | 'Reconnect' = 'Connect'): Promise<number> {
   await card(page, providerId).getByRole('button', { name: `${action} ${label}` }).click();
@@ -157,7 +170,8 @@ describe('the Ads Hub in Chromium', () => {
     const midnight = nextRunAfter('daily', new Date());
     const expected = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(midnight);
     await meta.getByTestId('next-run').getByText(expected).waitFor();
-    const stored = (await db.doc(`users/${userUid}/integrations/meta`).get()).data()!;
+    // The card shows the change at once (the SDK applies it locally); wait for the server to have it.
+    const stored = await docWhen(`users/${userUid}/integrations/meta`, (d) => d.automation?.cadence === 'daily');
     assert.deepEqual(stored.automation, { enabled: true, cadence: 'daily', lookbackDays: 3 });
     assert.equal((stored.nextRunAt as Timestamp).toMillis(), midnight.getTime());
 
