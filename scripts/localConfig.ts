@@ -30,6 +30,9 @@ function platformEnv(sandbox: string): string[] {
     `LINKEDIN_API_BASE_URL=${sandbox}/linkedin`,
     `LINKEDIN_OAUTH_BASE_URL=${sandbox}/linkedin`,
     `TIKTOK_API_BASE_URL=${sandbox}/tiktok`,
+    `META_AUTHORIZE_BASE_URL=${sandbox}/meta`,
+    `GOOGLE_AUTHORIZE_BASE_URL=${sandbox}/google`,
+    'META_APP_ID=demo-meta-app',
     'GOOGLE_OAUTH_CLIENT_ID=demo-google-client',
     'LINKEDIN_CLIENT_ID=demo-linkedin-client',
     'TIKTOK_APP_ID=demo-tiktok-app',
@@ -38,6 +41,7 @@ function platformEnv(sandbox: string): string[] {
 
 /** The sandbox accepts any app credentials; these only have to be set. */
 export const DEMO_PLATFORM_SECRETS = {
+  META_APP_SECRET: 'demo-meta-secret',
   GOOGLE_ADS_DEVELOPER_TOKEN: 'demo-developer-token',
   GOOGLE_OAUTH_CLIENT_SECRET: 'demo-google-secret',
   LINKEDIN_CLIENT_SECRET: 'demo-linkedin-secret',
@@ -75,7 +79,14 @@ export function ensureLocalConfig(profile: EmulatorProfile): { cronKey: string; 
   const sandbox = `http://127.0.0.1:${sandboxPort(profile)}`;
   writeFileSync(
     join(ROOT, `functions/.env.${profile.projectId}`),
-    [`ADMIN_EMAILS=${DEMO_ADMIN_EMAIL}`, 'WORKER_BUDGET_MS=240000', ...platformEnv(sandbox), ''].join('\n'),
+    [
+      `ADMIN_EMAILS=${DEMO_ADMIN_EMAIL}`,
+      'WORKER_BUDGET_MS=240000',
+      // Platforms send the user back to the Ads Hub that this profile's Hosting emulator serves.
+      `OAUTH_REDIRECT_URI=${profile.hostingOrigin}/oauth/callback`,
+      ...platformEnv(sandbox),
+      '',
+    ].join('\n'),
   );
   return keys;
 }

@@ -1,15 +1,21 @@
 import { defineSecret } from 'firebase-functions/params';
+import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
 import { CRON_KEY_SECRETS, PLATFORM_SECRETS } from './config/secrets.js';
 import { createInstanceContext, type AppContext } from './context.js';
+import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
+import { createHubEndpoints } from './http/hub.js';
+import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
 
 const cronKeys = CRON_KEY_SECRETS.map((name) => defineSecret(name));
-const cronKeysAndPlatforms = [...cronKeys, ...PLATFORM_SECRETS.map((name) => defineSecret(name))];
+const platformSecrets = PLATFORM_SECRETS.map((name) => defineSecret(name));
+const cronKeysAndPlatforms = [...cronKeys, ...platformSecrets];
 
 // Built on first use, after the runtime has put the secrets into the environment.
 let context: AppContext | undefined;
-const endpoints = createEndpoints(() => (context ??= createInstanceContext()));
+const appContext = () => (context ??= createInstanceContext());
+const endpoints = createEndpoints(appContext);
 
 const guarded = { secrets: cronKeys, timeoutSeconds: 540, memory: '512MiB' as const };
 
@@ -19,3 +25,17 @@ export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }
 export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms }, endpoints.process);
 export const health = onRequest({ secrets: cronKeys, timeoutSeconds: 30, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);
+
+/** The Ads Hub's API, served under /api/hub and /api/admin through Hosting rewrites. */
+// The connect flow exchanges authorization codes with each platform's app secret.
+export const hub = onRequest({ secrets: platformSecrets, timeoutSeconds: 60, cors: true }, createHubEndpoints(appContext));
+export const admin = onRequest({ timeoutSeconds: 60, cors: true }, createAdminEndpoints(appContext));
+
+/** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
+export const startRequestedJobs = onDocumentWritten(
+  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: platformSecrets, timeoutSeconds: 540, memory: '512MiB', retry: false },
+  async (event) => {
+    if (!event.data?.after.exists) return;
+    await runStartRequest(appContext(), event.params.userId);
+  },
+);

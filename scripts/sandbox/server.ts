@@ -6,8 +6,8 @@ import type { ProviderId } from '../../functions/src/providers/types.js';
 import { createGoogleSim } from './google.js';
 import { createLinkedInSim } from './linkedin.js';
 import { createMetaSim } from './meta.js';
+import { OAuthSandboxState, handleOAuth, type PageReply } from './oauth.js';
 import type { PlatformSim, SimContext, SimOptions, SimReply, SimRequest } from './platform.js';
-import { SandboxState } from './state.js';
 import type { IssuedCredentials, ProviderFaults, RequestStats } from './state.js';
 import { createTikTokSim } from './tiktok.js';
 
@@ -55,6 +55,8 @@ export interface Sandbox {
    * client -> manager; replaces the previous links, {} removes them.
    */
   setGoogleManagers(links: Record<string, string>): void;
+  /** The person withdrew the app's access: every token issued so far is refused; a new authorization works. */
+  revokeGrants(provider: ProviderId): void;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -66,13 +68,18 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, reply: SimReply): void {
+function send(res: ServerResponse, reply: PageReply): void {
+  if (reply.html !== undefined || reply.status === 302) {
+    res.writeHead(reply.status, { 'content-type': 'text/html; charset=utf-8', ...reply.headers });
+    res.end(reply.html ?? '');
+    return;
+  }
   res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
   res.end(JSON.stringify(reply.body));
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const state = new SandboxState(options.latencyMs ?? 0);
+  const state = new OAuthSandboxState(options.latencyMs ?? 0);
   for (const [provider, faults] of Object.entries(options.faults ?? {})) state.setFaults(provider as ProviderId, faults);
   const simOptions: SimOptions = {
     googleBatchSize: options.googleBatchSize ?? 10_000,
@@ -83,7 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     [createMetaSim(), createGoogleSim(), createLinkedInSim(), createTikTokSim()].map((s) => [s.provider, s]),
   );
 
-  async function dispatch(sim: PlatformSim, req: SimRequest): Promise<SimReply> {
+  async function dispatch(sim: PlatformSim, req: SimRequest): Promise<PageReply> {
     const provider = sim.provider;
     const ctx: SimContext = {
       state,
@@ -95,6 +102,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     const latency = state.latencyMs + (state.faults(provider).latencyMs ?? 0);
     if (latency > 0) await sleep(latency);
+    const connectFlow = handleOAuth(sim, req, state);
+    if (connectFlow) return connectFlow;
     if (sim.isAuthEndpoint(req)) return sim.handle(req, ctx);
 
     const fault = state.nextDataFault(provider);
@@ -157,7 +166,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       body: await readBody(req),
       base: `http://${host}/${sim.provider}`,
     };
-    let reply: SimReply;
+    let reply: PageReply;
     try {
       reply = await dispatch(sim, simReq);
     } catch (error) {
@@ -220,5 +229,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     setGoogleManagers: (links) => {
       state.googleManagers = new Map(Object.entries(links));
     },
+    revokeGrants: (provider) => state.revokeGrants(provider),
   };
 }

@@ -1,5 +1,6 @@
 import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
+import { PROVIDER_IDS } from '../schema/common.js';
 
 /**
  * A cron key: long, and sendable as an HTTP header value. Surrounding whitespace (a newline
@@ -60,6 +61,12 @@ const envSchema = z.object({
   TIKTOK_APP_ID: z.string().min(1).optional(),
   TIKTOK_APP_SECRET: z.string().min(1).optional(),
   META_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** The connect flow (OAuth authorization code): Meta's app, the authorize pages' origins, where platforms send users back. */
+  META_APP_ID: z.string().min(1).optional(),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_AUTHORIZE_BASE_URL: z.url().optional(),
+  GOOGLE_AUTHORIZE_BASE_URL: z.url().optional(),
+  OAUTH_REDIRECT_URI: z.url().optional(),
   /** Share of each platform's request budget that backfills may use. */
   BACKFILL_RATE_SHARE: z.coerce.number().min(0.05).max(1).default(0.25),
   BACKFILL_CHUNK_DAYS: intFromEnv(90, 1, 366),
@@ -75,6 +82,16 @@ export interface ProvidersConfig {
   tiktok?: { apiBaseUrl?: string; appId: string; secret: string };
   backfillRateShare: number;
   backfillChunkDays: number;
+}
+
+/** Each platform's OAuth app for the connect flow; a platform is connectable when its app is set. */
+export interface OAuthConfig {
+  /** The Ads Hub page platforms send the user back to (registered with every platform's app). */
+  redirectUri: string | null;
+  meta?: { appId: string; appSecret: string; authorizeBaseUrl?: string; apiBaseUrl?: string };
+  google?: NonNullable<ProvidersConfig['google']> & { authorizeBaseUrl?: string };
+  linkedin?: ProvidersConfig['linkedin'];
+  tiktok?: ProvidersConfig['tiktok'];
 }
 
 export interface Config {
@@ -97,6 +114,8 @@ export interface Config {
   };
   /** Connector settings for each platform that is configured; secrets included, never logged. */
   readonly providers: ProvidersConfig;
+  /** App secrets included, never logged. */
+  readonly oauth: OAuthConfig;
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
@@ -127,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('INTEGRATIONS_CRON_SECRET is not set');
   }
   const runningInEmulator = v.FUNCTIONS_EMULATOR === 'true';
+  const providers = providersFrom(v);
   if (v.FIREBASE_AUTH_EMULATOR_HOST && !runningInEmulator) {
     problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens would not be verified');
   }
@@ -149,7 +169,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
-    providers: Object.freeze(providersFrom(v)),
+    providers: Object.freeze(providers),
+    oauth: Object.freeze(oauthFrom(v, providers)),
     runningInEmulator,
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
@@ -157,9 +178,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+const defined = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+/** The connect flow reuses each platform's app settings; Meta's app and the authorize pages are its own. */
+function oauthFrom(v: z.infer<typeof envSchema>, providers: ProvidersConfig): OAuthConfig {
+  const { google, linkedin, tiktok } = providers;
+  return {
+    redirectUri: v.OAUTH_REDIRECT_URI ?? null,
+    ...(v.META_APP_ID && v.META_APP_SECRET
+      ? { meta: { ...defined({ authorizeBaseUrl: v.META_AUTHORIZE_BASE_URL, apiBaseUrl: v.META_API_BASE_URL }), appId: v.META_APP_ID, appSecret: v.META_APP_SECRET } }
+      : {}),
+    ...(google ? { google: { ...google, ...defined({ authorizeBaseUrl: v.GOOGLE_AUTHORIZE_BASE_URL }) } } : {}),
+    ...(linkedin ? { linkedin } : {}),
+    ...(tiktok ? { tiktok } : {}),
+  };
+}
+
 function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
-  const defined = <T extends Record<string, unknown>>(o: T) =>
-    Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
   const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS };
   if (v.META_ENABLED === 'true') config.meta = defined({ apiBaseUrl: v.META_API_BASE_URL });
   if (v.GOOGLE_ADS_DEVELOPER_TOKEN && v.GOOGLE_OAUTH_CLIENT_ID && v.GOOGLE_OAUTH_CLIENT_SECRET) {
@@ -209,6 +245,10 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     platforms: { meta: platformShown(meta), google: platformShown(google), linkedin: platformShown(linkedin), tiktok: platformShown(tiktok) },
     backfill: { rateShare: backfillRateShare, chunkDays: backfillChunkDays },
     problems: config.problems,
+    connect: {
+      redirectUri: config.oauth.redirectUri,
+      platforms: Object.fromEntries(PROVIDER_IDS.map((id) => [id, config.oauth[id] ? '<configured>' : '<not configured>'])),
+    },
   };
 }
 

@@ -10,8 +10,9 @@
  */
 export const CRON_KEY_SECRETS = ['INTEGRATIONS_CRON_SECRET', 'INTEGRATIONS_CRON_SECRET_NEXT'] as const;
 
-/** Platform app credentials: bound only to the functions that sync. */
+/** Platform app credentials: bound only to the functions that sync or connect accounts. */
 export const PLATFORM_SECRETS = [
+  'META_APP_SECRET',
   'GOOGLE_ADS_DEVELOPER_TOKEN',
   'GOOGLE_OAUTH_CLIENT_SECRET',
   'LINKEDIN_CLIENT_SECRET',

@@ -39,3 +39,10 @@ export async function requireAdminOrCronKey(ctx: AppContext, req: ApiRequest): P
   if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may schedule syncs');
   return user;
 }
+
+/** A signed-in admin (the Ads Hub's admin view); the cron key is not accepted here. */
+export async function requireAdmin(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+  const user = await requireUser(ctx, req);
+  if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may do this');
+  return user;
+}

@@ -9,3 +9,5 @@ export * from './handlers.js';
 export * from './lease.js';
 export * from './resetStale.js';
 export * from './worker.js';
+export * from './cancelJob.js';
+export * from './retryJob.js';

@@ -92,13 +92,17 @@ export interface WorkerCall {
   userId?: string;
   /** Wall-clock budget; defaults to the configured worker budget. */
   budgetMs?: number;
+  /** The event's operation; defaults by source. */
+  operation?: string;
+  /** Records no event for a run that found nothing to do. */
+  quietWhenIdle?: boolean;
 }
 
 export async function runWorkerCall(
   ctx: AppContext,
   call: WorkerCall,
   source: Extract<EventSource, 'worker' | 'process'>,
-): Promise<WorkerReport & { eventId: string }> {
+): Promise<WorkerReport & { eventId: string | null }> {
   const q = ctx.config.queue;
   const report = await runWorker(ctx.db, {
     maxJobs: call.maxJobs,
@@ -111,7 +115,9 @@ export async function runWorkerCall(
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
   });
-  const eventId = await finishRun(ctx, source, source === 'process' ? 'process_user' : 'run_jobs', Date.now() - report.durationMs, report.counts, {
+  if (call.quietWhenIdle && report.counts.processed === 0) return { ...report, eventId: null };
+  const operation = call.operation ?? (source === 'process' ? 'process_user' : 'run_jobs');
+  const eventId = await finishRun(ctx, source, operation, Date.now() - report.durationMs, report.counts, {
     circuitsOpened: report.circuitsOpened,
     workerId: report.workerId,
     permanentFailures: report.jobs.filter((j) => j.result === 'failed').map((j) => ({ jobId: j.id, error: j.error ?? 'unknown' })),

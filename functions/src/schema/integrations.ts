@@ -23,6 +23,8 @@ export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily',
 export const integrationDocumentSchema = z.object({
   status: integrationStatusSchema,
   accountId: z.string().nullable(),
+  /** The account's name on the platform, for people. */
+  accountName: z.string().nullable().default(null),
   /** The ad account's timezone (IANA); the platforms date their rows in it. */
   timezone: z.string().default('UTC'),
   /**

@@ -1,5 +1,5 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { PermanentJobError, RateLimitJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { LeaseLostError, PermanentJobError, RateLimitJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
 import {
   AuthExpiredError,
   PermanentError,
@@ -70,6 +70,8 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
  * record.
  */
 async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown): Promise<never> {
+  // Cancelled or taken over: the job's newer state stands, and the integration did not fail.
+  if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
