@@ -204,7 +204,8 @@ function accounts(provider: ProviderId, req: SimRequest, sim: PlatformSim, state
     (provider === 'meta' && /^\/v\d+\.\d+\/me\/adaccounts$/.test(req.path)) ||
     (provider === 'google' && (req.path.endsWith('/customers:listAccessibleCustomers') || /\/customers\/\d+\/googleAds:search$/.test(req.path))) ||
     (provider === 'linkedin' && req.path === '/rest/adAccounts' && req.query.get('q') === 'search') ||
-    (provider === 'tiktok' && (req.path === '/open_api/v1.3/oauth2/advertiser/get/' || req.path === '/open_api/v1.3/advertiser/info/'));
+    // advertiser/info/ is a data endpoint of the TikTok sim (faults apply), also used by the connector.
+    (provider === 'tiktok' && req.path === '/open_api/v1.3/oauth2/advertiser/get/');
   if (!listing) return null;
   const token = provider === 'google' || provider === 'linkedin' ? bearer(req) : sim.accessToken(req);
   const status = state.accessTokenStatus(provider, token);
@@ -228,13 +229,8 @@ function accounts(provider: ProviderId, req: SimRequest, sim: PlatformSim, state
         },
       };
     case 'tiktok':
-      if (req.path.endsWith('/advertiser/get/')) {
-        if (!req.query.get('app_id') || !req.query.get('secret')) return tiktokEnvelope(40001, 'app_id and secret are required.');
-        return tiktokEnvelope(0, 'OK', { list: GRANTED_ACCOUNTS.tiktok.map((id) => ({ advertiser_id: id, advertiser_name: profile(id).name })) });
-      }
-      return tiktokEnvelope(0, 'OK', {
-        list: GRANTED_ACCOUNTS.tiktok.map((id) => ({ advertiser_id: id, name: profile(id).name, currency: profile(id).currency, timezone: 'UTC', status: 'STATUS_ENABLE' })),
-      });
+      if (!req.query.get('app_id') || !req.query.get('secret')) return tiktokEnvelope(40001, 'app_id and secret are required.');
+      return tiktokEnvelope(0, 'OK', { list: GRANTED_ACCOUNTS.tiktok.map((id) => ({ advertiser_id: id, advertiser_name: profile(id).name })) });
     case 'google':
       return googleAccounts(req);
   }
