@@ -77,7 +77,7 @@ describe('Meta connector', () => {
 
   /** A connector on the same sandbox without the test bed's asyncAfterDays: long windows go out as slices. */
   const slicing = (config: Partial<MetaConfig> = {}) =>
-    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50, minRateLimitWaitMs: 1000 }, meta: { ...bed.sandbox.baseUrls.meta, asyncPollIntervalMs: 10, ...config } }).get('meta');
+    createConnectors({ http: { baseDelayMs: 10, maxDelayMs: 50 }, meta: { ...bed.sandbox.baseUrls.meta, asyncPollIntervalMs: 10, ...config } }).get('meta');
 
   for (const pageSize of [META_MAX_PAGE_SIZE, TEST_PAGING.metaPageSize]) {
     it(`fetches a long window as date slices, every row once (page size ${pageSize})`, async () => {
@@ -149,11 +149,12 @@ describe('Meta connector', () => {
   });
 
   it('slows down when the usage headers report high utilisation, and still completes', async () => {
-    // 96 % used, regained in "0 minutes": each next page must wait at least the floor (1 s here), however fast Meta answered.
+    // 96 % used: each next page must wait at least one base delay (1 s for this client), however fast Meta answered.
     bed.sandbox.setFaults('meta', { usagePct: 96, usageResetSeconds: 1 });
     const window = days('2025-03-01', 20);
     // Its own connector: the pause after the last page would otherwise hold up the next test.
-    const result = await slicing({ pageSize: TEST_PAGING.metaPageSize }).fetchReport('campaign-daily', {
+    const patient = createConnectors({ http: { baseDelayMs: 1000, maxDelayMs: 1000 }, meta: { ...bed.sandbox.baseUrls.meta, pageSize: TEST_PAGING.metaPageSize } }).get('meta');
+    const result = await patient.fetchReport('campaign-daily', {
       account: input,
       credentials: { ...bed.sandbox.issueCredentials('meta') },
       window,

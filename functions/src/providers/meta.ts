@@ -241,8 +241,9 @@ export class MetaConnector implements Connector {
     return (res, client) => {
       const usage = parseMetaUsage(res.headers);
       if (usage && usage.maxPct >= thresholdPct) {
-        // Meta reports the wait in whole minutes, so "0" means under a minute: never less than the floor.
-        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.minRateLimitWaitMs), client.policy.maxRateLimitWaitMs));
+        // A success near the limit slows down (at least one base delay); it is not a throttle, so no
+        // rate-limit floor applies: "0 minutes to regain access" on a 200 means not throttled.
+        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
       }
     };
   }
