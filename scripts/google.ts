@@ -76,3 +76,32 @@ export async function readCronKey(client: SecretManagerServiceClient, projectId:
   }
   return valid.data;
 }
+
+const versionOf = (name: string | null | undefined) => Number(/\/versions\/(\d+)$/.exec(name ?? '')?.[1] ?? NaN);
+
+async function accessKey(client: SecretManagerServiceClient, name: string): Promise<{ key: string | null; version: number } | null> {
+  try {
+    const [version] = await client.accessSecretVersion({ name });
+    const data = version.payload?.data;
+    const valid = cronKeySchema.safeParse(typeof data === 'string' ? data : data ? Buffer.from(data).toString('utf8') : '');
+    return { key: valid.success ? valid.data : null, version: versionOf(version.name) };
+  } catch (error) {
+    // No such secret or version, or a version disabled or destroyed: nothing the functions use.
+    if ([GRPC.NOT_FOUND, GRPC.FAILED_PRECONDITION].includes((error as { code?: number } | null)?.code ?? -1)) return null;
+    throw explain(error, `reading ${name.replace(/^projects\/[^/]+\/secrets\//, 'secret ')}`, {
+      PERMISSION_DENIED: 'Whoever runs this needs roles/secretmanager.secretAccessor on it (and the Secret Manager API enabled)',
+    });
+  }
+}
+
+/** The latest version of a cron key secret when it holds a key the functions accept; null when missing, blank or refused. */
+export async function readCronKeyIfValid(client: SecretManagerServiceClient, projectId: string, secret: CronKeySecret): Promise<string | null> {
+  return (await accessKey(client, `projects/${projectId}/secrets/${secret}/versions/latest`))?.key ?? null;
+}
+
+/** The version before the latest, when there is one the functions would accept. */
+export async function readPreviousCronKey(client: SecretManagerServiceClient, projectId: string, secret: CronKeySecret): Promise<string | null> {
+  const latest = await accessKey(client, `projects/${projectId}/secrets/${secret}/versions/latest`);
+  if (!latest || !(latest.version > 1)) return null;
+  return (await accessKey(client, `projects/${projectId}/secrets/${secret}/versions/${latest.version - 1}`))?.key ?? null;
+}

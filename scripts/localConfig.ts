@@ -1,13 +1,14 @@
 /**
  * Local configuration for the Functions emulator: every secret in functions/.secret.local
- * (the two cron keys made once and kept, demo platform credentials; git-ignored) and the
+ * (the two cron keys made once and kept, demo platform credentials unless set otherwise; git-ignored) and the
  * plain settings in functions/.env.<projectId> (one file per emulator profile, git-ignored),
  * with the platforms pointed at that profile's local provider sandbox.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecretName } from '../functions/src/config/secrets.js';
-import { generateCronKey } from './cronKey.js';
+import { generateCronKey } from './generateKey.js';
 import { ROOT, type EmulatorProfile } from './emulators.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@example.com';
@@ -48,28 +49,52 @@ export const DEMO_PLATFORM_SECRETS = {
   TIKTOK_APP_SECRET: 'demo-tiktok-secret',
 } as const;
 
+const parseSecrets = (text: string) => {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(\S+)$/.exec(line.trim());
+    // The first line for a name wins, as for every reader of the file.
+    if (match && !values.has(match[1]!)) values.set(match[1]!, match[2]!);
+  }
+  return values;
+};
+
 /**
  * Every declared secret needs a value here: for one that is missing, the Functions emulator
- * asks Secret Manager on each runtime start. Locally the next cron key differs from the
- * current one, so both keys are exercised.
+ * asks Secret Manager on each runtime start. Values already in the file are kept (and every
+ * other line with them); only missing ones are added. Locally the next cron key differs from
+ * the current one, so both keys are exercised. Safe when several runs start at once: the
+ * file is created whole or not at all (link of a finished temporary file), and every run
+ * returns what the file holds afterwards.
  */
-function ensureLocalSecrets(): { cronKey: string; cronKeyNext: string } {
-  const secretFile = join(ROOT, 'functions/.secret.local');
-  const existing = new Map(
-    (existsSync(secretFile) ? readFileSync(secretFile, 'utf8') : '')
-      .split('\n')
-      .map((line) => /^([A-Z0-9_]+)=(\S+)$/.exec(line.trim()))
-      .filter((match) => match !== null)
-      .map((match) => [match[1]!, match[2]!]),
-  );
-  const secrets: Record<SecretName, string> = {
-    INTEGRATIONS_CRON_SECRET: existing.get('INTEGRATIONS_CRON_SECRET') ?? generateCronKey(),
-    INTEGRATIONS_CRON_SECRET_NEXT: existing.get('INTEGRATIONS_CRON_SECRET_NEXT') ?? generateCronKey(),
-    ...DEMO_PLATFORM_SECRETS,
-  };
-  const text = Object.entries(secrets).map(([name, value]) => `${name}=${value}\n`).join('');
-  writeFileSync(secretFile, text, { mode: 0o600 });
-  return { cronKey: secrets.INTEGRATIONS_CRON_SECRET, cronKeyNext: secrets.INTEGRATIONS_CRON_SECRET_NEXT };
+export function ensureLocalSecrets(secretFile = join(ROOT, 'functions/.secret.local')): { cronKey: string; cronKeyNext: string } {
+  for (;;) {
+    const text = existsSync(secretFile) ? readFileSync(secretFile, 'utf8') : null;
+    const existing = parseSecrets(text ?? '');
+    const wanted: [SecretName, () => string][] = [
+      ['INTEGRATIONS_CRON_SECRET', generateCronKey],
+      ['INTEGRATIONS_CRON_SECRET_NEXT', generateCronKey],
+      ...(Object.entries(DEMO_PLATFORM_SECRETS) as [SecretName, string][]).map(([name, value]): [SecretName, () => string] => [name, () => value]),
+    ];
+    const missing = wanted.filter(([name]) => !existing.has(name));
+    if (missing.length === 0) {
+      return { cronKey: existing.get('INTEGRATIONS_CRON_SECRET')!, cronKeyNext: existing.get('INTEGRATIONS_CRON_SECRET_NEXT')! };
+    }
+    const lines = missing.map(([name, make]) => `${name}=${make()}\n`).join('');
+    if (text === null) {
+      const temporary = `${secretFile}.${process.pid}.${randomUUID()}.tmp`;
+      writeFileSync(temporary, lines, { mode: 0o600 });
+      try {
+        linkSync(temporary, secretFile);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        unlinkSync(temporary);
+      }
+    } else {
+      appendFileSync(secretFile, `${text === '' || text.endsWith('\n') ? '' : '\n'}${lines}`);
+    }
+  }
 }
 
 export function ensureLocalConfig(profile: EmulatorProfile): { cronKey: string; cronKeyNext: string } {

@@ -11,7 +11,8 @@ import { seedDemo } from './seedDemo.js';
 const profile = emulatorProfile('start');
 console.log(`Starting Ads Hub Sync: the Ads Hub will be at ${profile.hostingOrigin} (sign in as ${DEMO_USER_EMAIL} or ${DEMO_ADMIN_EMAIL}, password ${DEMO_PASSWORD}).`);
 const { cronKey } = ensureLocalConfig(profile);
-const sandbox = await startSandbox({ port: sandboxPort(profile), latencyMs: 150 });
+// The demo runs for hours: the sandbox's request log keeps the last 1,000 requests, not every one.
+const sandbox = await startSandbox({ port: sandboxPort(profile), latencyMs: 150, requestLogLimit: 1_000 });
 // The demo's slow platform: TikTok answers in about a second, so the demo user's history
 // backfill is seen loading, with progress and ETA, for the first minutes.
 sandbox.setFaults('tiktok', { latencyMs: 900 });

@@ -2,6 +2,7 @@ import { getApps, initializeApp } from 'firebase-admin/app';
 import { getAuth, type Auth } from 'firebase-admin/auth';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig, logConfiguration, type Config } from './config/index.js';
+import { boundSecrets } from './config/secrets.js';
 import type { HandlerRegistry } from './queue/index.js';
 import { createConnectors } from './providers/index.js';
 import { fanOutHandler } from './scheduler/fanout.js';
@@ -50,6 +51,6 @@ export function createAppContext(overrides: Partial<AppContext> = {}): AppContex
 /** A function instance's context, built on its first request; logs the redacted configuration once. */
 export function createInstanceContext(): AppContext {
   const context = createAppContext();
-  logConfiguration(context.config);
+  logConfiguration(context.config, boundSecrets(process.env.FUNCTION_TARGET));
   return context;
 }

@@ -1,39 +1,37 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
-import { CRON_KEY_SECRETS, PLATFORM_SECRETS } from './config/secrets.js';
+import { SECRETS_BY_FUNCTION, type FunctionName } from './config/secrets.js';
 import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
 import { createHubEndpoints } from './http/hub.js';
 import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
 
-const cronKeys = CRON_KEY_SECRETS.map((name) => defineSecret(name));
-const platformSecrets = PLATFORM_SECRETS.map((name) => defineSecret(name));
-const cronKeysAndPlatforms = [...cronKeys, ...platformSecrets];
+const secretsOf = (name: FunctionName) => SECRETS_BY_FUNCTION[name].map((secret) => defineSecret(secret));
 
 // Built on first use, after the runtime has put the secrets into the environment.
 let context: AppContext | undefined;
 const appContext = () => (context ??= createInstanceContext());
 const endpoints = createEndpoints(appContext);
 
-const guarded = { secrets: cronKeys, timeoutSeconds: 540, memory: '512MiB' as const };
+const guarded = { timeoutSeconds: 540, memory: '512MiB' as const };
 
-export const cron = onRequest({ ...guarded, timeoutSeconds: 120 }, endpoints.cron);
-export const worker = onRequest({ ...guarded, secrets: cronKeysAndPlatforms }, endpoints.worker);
-export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms }, endpoints.process);
-export const health = onRequest({ secrets: cronKeys, timeoutSeconds: 30, cors: true }, endpoints.health);
-export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);
+export const cron = onRequest({ ...guarded, secrets: secretsOf('cron'), timeoutSeconds: 120 }, endpoints.cron);
+export const worker = onRequest({ ...guarded, secrets: secretsOf('worker') }, endpoints.worker);
+export const schedule = onRequest({ ...guarded, secrets: secretsOf('schedule'), timeoutSeconds: 60, cors: true }, endpoints.schedule);
+export const process = onRequest({ ...guarded, secrets: secretsOf('process') }, endpoints.process);
+export const health = onRequest({ secrets: secretsOf('health'), timeoutSeconds: 30, cors: true }, endpoints.health);
+export const status = onRequest({ secrets: secretsOf('status'), timeoutSeconds: 30, cors: true }, endpoints.status);
 
 /** The Ads Hub's API, served under /api/hub and /api/admin through Hosting rewrites. */
 // The connect flow exchanges authorization codes with each platform's app secret.
-export const hub = onRequest({ secrets: platformSecrets, timeoutSeconds: 60, cors: true }, createHubEndpoints(appContext));
-export const admin = onRequest({ timeoutSeconds: 60, cors: true }, createAdminEndpoints(appContext));
+export const hub = onRequest({ secrets: secretsOf('hub'), timeoutSeconds: 60, cors: true }, createHubEndpoints(appContext));
+export const admin = onRequest({ secrets: secretsOf('admin'), timeoutSeconds: 60, cors: true }, createAdminEndpoints(appContext));
 
 /** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
 export const startRequestedJobs = onDocumentWritten(
-  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: platformSecrets, timeoutSeconds: 540, memory: '512MiB', retry: false },
+  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: secretsOf('startRequestedJobs'), timeoutSeconds: 540, memory: '512MiB', retry: false },
   async (event) => {
     if (!event.data?.after.exists) return;
     await runStartRequest(appContext(), event.params.userId);

@@ -17,7 +17,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535 || !Number.isFinite(lat
   process.exit(2);
 }
 
-const sandbox = await startSandbox({ port, host: values.host, latencyMs });
+// The demo runs for hours: its request log keeps the last 1,000 requests, not every one.
+const sandbox = await startSandbox({ port, host: values.host, latencyMs, requestLogLimit: 1_000 });
 console.log(`provider sandbox listening on ${sandbox.url}`);
 for (const [provider, urls] of Object.entries(sandbox.baseUrls)) console.log(`  ${provider.padEnd(8)} ${Object.values(urls).join('  ')}`);
 

@@ -23,6 +23,11 @@ export interface SandboxOptions extends Partial<SimOptions> {
   latencyMs?: number;
   /** Faults in force from the start. */
   faults?: Partial<Record<ProviderId, ProviderFaults>>;
+  /**
+   * The newest requests the log keeps (with their headers, bearer tokens included). Default
+   * unbounded, for tests that count every request; the demo's long-running sandbox keeps few.
+   */
+  requestLogLimit?: number;
 }
 
 /** Base URLs in the shape createConnectors takes: each platform lives under its own prefix. */
@@ -79,7 +84,7 @@ function send(res: ServerResponse, reply: PageReply): void {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const state = new OAuthSandboxState(options.latencyMs ?? 0);
+  const state = new OAuthSandboxState(options.latencyMs ?? 0, options.requestLogLimit);
   for (const [provider, faults] of Object.entries(options.faults ?? {})) state.setFaults(provider as ProviderId, faults);
   const simOptions: SimOptions = {
     googleBatchSize: options.googleBatchSize ?? 10_000,

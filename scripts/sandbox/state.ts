@@ -108,7 +108,10 @@ export class SandboxState {
   googleManagers = new Map<string, string>();
   latencyMs: number;
 
-  constructor(latencyMs: number) {
+  constructor(
+    latencyMs: number,
+    private readonly logLimit = Number.POSITIVE_INFINITY,
+  ) {
     this.latencyMs = latencyMs;
   }
 
@@ -187,10 +190,13 @@ export class SandboxState {
 
   record(entry: RequestLogEntry): void {
     this.log.push(entry);
+    // Trimmed in steps, so a long-running sandbox does not copy its log on every request.
+    if (this.log.length > this.logLimit * 2) this.log = this.log.slice(-this.logLimit);
   }
 
   stats(provider?: ProviderId): RequestStats {
-    const log = provider ? this.log.filter((e) => e.provider === provider) : [...this.log];
+    const kept = this.log.slice(-this.logLimit);
+    const log = provider ? kept.filter((e) => e.provider === provider) : kept;
     const byPath: Record<string, number> = {};
     for (const e of log) byPath[`${e.method} ${e.path}`] = (byPath[`${e.method} ${e.path}`] ?? 0) + 1;
     return { total: log.length, byPath, log };

@@ -12,8 +12,8 @@ import { CRON_KEY_SECRETS } from '../../functions/src/config/secrets.js';
 import { SCHEDULES } from '../../functions/src/scheduler/schedules.js';
 import { CliError, explain, isCronKeySecret, readCronKey, resolveProjectId, UsageError, type CronKeySecret, type GrpcHints } from '../google.js';
 import { desiredJobs, keyFingerprint, locationName, schedulerJob, UPDATE_MASK } from './desired.js';
-import { httpFunctions } from './functions.js';
-import { countOf, formatPlan, planJobs, type JobsPlan } from './plan.js';
+import { checkCronKey, functionsBaseUrl, httpFunctions } from './functions.js';
+import { countOf, formatPlan, planJobs, sentCronKey, type JobsPlan } from './plan.js';
 
 const USAGE = `Usage: npm run scheduler -- [plan|apply] --project <id> --region <location> [options]
 
@@ -37,6 +37,8 @@ export interface SchedulerCliDeps {
   stderr?: (text: string) => void;
   /** Passed to both Google clients; tests point them at a local server. */
   clientOptions?: ClientOptions;
+  /** For the check that the deployed functions accept the key; tests route it to a local server. */
+  fetch?: typeof fetch;
 }
 
 interface CliOptions {
@@ -90,29 +92,6 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: stri
   };
 }
 
-function functionsBaseUrl(override: string | undefined, projectId: string, location: string): string {
-  if (override === undefined) {
-    const elsewhere = [...new Set(SCHEDULES.map((schedule) => schedule.endpoint))]
-      .map((name) => [name, httpFunctions()[name]?.region] as const)
-      .filter(([, region]) => region !== undefined && region !== location);
-    if (elsewhere.length > 0) {
-      throw new UsageError(
-        `the scheduled functions run in ${elsewhere.map(([name, region]) => `${region} (${name})`).join(', ')} but --region is ${location}: ` +
-          'pass their region, or --base-url where they answer',
-      );
-    }
-    return `https://${location}-${projectId}.cloudfunctions.net`;
-  }
-  let url: URL;
-  try {
-    url = new URL(override);
-  } catch {
-    throw new UsageError(`--base-url "${override}" is not a URL`);
-  }
-  if (url.protocol !== 'https:') throw new UsageError('--base-url must be https: the jobs send the cron key');
-  return url.href.replace(/\/+$/, '');
-}
-
 const SCHEDULER_HINTS: GrpcHints = {
   PERMISSION_DENIED: 'Whoever runs this needs roles/cloudscheduler.admin, and the Cloud Scheduler API enabled (`gcloud services enable cloudscheduler.googleapis.com`)',
   INVALID_ARGUMENT: 'Check --region: Cloud Scheduler must be available there',
@@ -136,9 +115,9 @@ async function applyPlan(client: CloudSchedulerClient, plan: JobsPlan, parent: s
 }
 
 export async function runSchedulerCli(argv: readonly string[], deps: SchedulerCliDeps = {}): Promise<number> {
-  let cronKey: string | null = null;
-  // Nothing printed may contain the key, not even a service's error quoting a request.
-  const redact = (text: string) => (cronKey ? text.replaceAll(cronKey, '<cron key>') : text);
+  // Nothing printed may contain a key (the one sent, or one a listed job carries), not even a service's error quoting a request.
+  const keys = new Set<string>();
+  const redact = (text: string) => [...keys].reduce((shown, key) => shown.replaceAll(key, '<cron key>'), text);
   const out = (text: string) => (deps.stdout ?? ((t) => process.stdout.write(t)))(`${redact(text)}\n`);
   const err = (text: string) => (deps.stderr ?? ((t) => process.stderr.write(t)))(`${redact(text)}\n`);
   const clients: { close(): Promise<void> }[] = [];
@@ -153,7 +132,8 @@ export async function runSchedulerCli(argv: readonly string[], deps: SchedulerCl
     const scheduler = new CloudSchedulerClient(deps.clientOptions);
     clients.push(secrets, scheduler);
 
-    cronKey = await readCronKey(secrets, options.projectId, options.keySecret);
+    const cronKey = await readCronKey(secrets, options.projectId, options.keySecret);
+    keys.add(cronKey);
     const fingerprint = keyFingerprint(cronKey);
     const desired = desiredJobs(SCHEDULES, options, timeouts, fingerprint);
     const parent = locationName(options);
@@ -162,6 +142,10 @@ export async function runSchedulerCli(argv: readonly string[], deps: SchedulerCl
       [current] = await scheduler.listJobs({ parent });
     } catch (error) {
       throw explain(error, `listing the jobs of ${parent}`, SCHEDULER_HINTS);
+    }
+    for (const job of current) {
+      const sent = sentCronKey(job);
+      if (sent) keys.add(sent);
     }
     const plan = planJobs(desired, current, { force: options.force });
     out(formatPlan(plan, { ...options, fingerprint }));
@@ -176,6 +160,17 @@ export async function runSchedulerCli(argv: readonly string[], deps: SchedulerCl
     if (changing === 0) {
       out('Nothing to change.');
       return 0;
+    }
+    if (countOf(plan, 'create') + countOf(plan, 'update') > 0) {
+      // Pointing the jobs at a key the functions refuse would fail every scheduled call with 401.
+      const check = await checkCronKey(options.functionsBaseUrl, cronKey, deps.fetch);
+      if (check === 'refused') {
+        throw new CliError(
+          `refusing to apply: the functions at ${options.functionsBaseUrl} refuse the key in ${options.keySecret} (401). ` +
+            'Deploy them with it first (docs/operations.md, "Rotate the cron key", step 1), then apply again',
+        );
+      }
+      if (check !== 'accepted') throw new CliError(`refusing to apply: ${check.problem}`);
     }
     await applyPlan(scheduler, plan, parent, cronKey, out);
     out(`Applied: ${countOf(plan, 'create')} created, ${countOf(plan, 'update')} updated, ${countOf(plan, 'delete')} deleted.`);

@@ -12,8 +12,11 @@ const OWNER_MARKER = 'managed by ads-hub-sync';
 const MARKER_PATTERN = /^(.*) \(managed by ads-hub-sync; key ([0-9a-f]{16})\)$/s;
 
 /**
- * Cloud Scheduler keeps the x-cron-key header but cannot be asked for it, so the description
- * records which key the job sends: a hash, which tells nothing about a 256-bit random key.
+ * The description records which key the job was written with: compared when Cloud Scheduler
+ * does not return the job's header values, and read by people without revealing the key (a
+ * truncated salted hash; the functions accept only long, varied keys, so it cannot be guessed
+ * back). Cloud Scheduler does return header values to anyone allowed to read the job: the
+ * key itself is protected by who may view the jobs (docs/operations.md).
  */
 export function keyFingerprint(cronKey: string): string {
   return createHash('sha256').update(`ads-hub-sync cron key:${cronKey}`).digest('hex').slice(0, 16);

@@ -3,7 +3,7 @@
  * Pure: the tests feed it jobs in the shapes the client library returns.
  */
 import { protos } from '@google-cloud/scheduler';
-import { JOB_ID_PREFIX, parseOwnedDescription, type DesiredJob } from './desired.js';
+import { JOB_ID_PREFIX, keyFingerprint, parseOwnedDescription, type DesiredJob } from './desired.js';
 
 type Job = protos.google.cloud.scheduler.v1.IJob;
 type Duration = protos.google.protobuf.IDuration | null | undefined;
@@ -23,6 +23,8 @@ export interface PlanStep {
   changes: string[];
   /** Paused by an operator: apply updates it but leaves it paused. */
   paused: boolean;
+  /** Disabled by Cloud Scheduler itself (state DISABLED): it does not run until someone resumes it. */
+  disabledBySystem?: boolean;
 }
 
 export interface JobsPlan {
@@ -33,12 +35,23 @@ export interface JobsPlan {
   unmanaged: string[];
   /** Jobs of anything else in the location: left alone. */
   others: number;
+  /**
+   * Owned jobs whose x-cron-key value Cloud Scheduler did not return: their key was compared
+   * by the fingerprint their description recorded when they were written.
+   */
+  keysByFingerprint: string[];
 }
 
-/** The fields compared, in the units people read. Header values are not among them: the API does not return them. */
+/**
+ * The fields compared, in the units people read. The key is compared by its fingerprint (the
+ * value is never printed): of the x-cron-key header when the API returns header values, else
+ * the one the description recorded.
+ */
 interface Comparable {
   purpose: string;
   keyFingerprint: string;
+  /** Only when the header is visible: the fingerprint the description records, kept true to the header. */
+  describedKey?: string;
   schedule: string;
   timeZone: string;
   method: string;
@@ -55,6 +68,7 @@ interface Comparable {
 const LABELS: Record<keyof Comparable, string> = {
   purpose: 'description',
   keyFingerprint: 'cron key (fingerprint)',
+  describedKey: "description's key fingerprint",
   schedule: 'schedule',
   timeZone: 'time zone',
   method: 'method',
@@ -76,11 +90,28 @@ const enumName = (names: Record<number, string>, value: unknown) => (typeof valu
 const bodyText = (body: Uint8Array | string | null | undefined) =>
   body === null || body === undefined ? '' : typeof body === 'string' ? Buffer.from(body, 'base64').toString('utf8') : Buffer.from(body).toString('utf8');
 
+/** The x-cron-key value a job sends, when the API returned it; null when it did not. */
+export function sentCronKey(job: Job): string | null {
+  for (const [name, value] of Object.entries(job.httpTarget?.headers ?? {})) {
+    if (name.toLowerCase() === 'x-cron-key' && typeof value === 'string' && value !== '') return value.trim();
+  }
+  return null;
+}
+
+/** The fingerprint of the key an owned job sends: from its header when visible, else from its description. */
+export function sentKeyFingerprint(job: Job): string | null {
+  const sent = sentCronKey(job);
+  if (sent !== null) return keyFingerprint(sent);
+  return parseOwnedDescription(jobId(job), job.description)?.fingerprint ?? null;
+}
+
 function comparableCurrent(job: Job, owned: { purpose: string; fingerprint: string }): Comparable {
   const retry = job.retryConfig ?? {};
+  const sent = sentCronKey(job);
   return {
     purpose: owned.purpose,
-    keyFingerprint: owned.fingerprint,
+    keyFingerprint: sent === null ? owned.fingerprint : keyFingerprint(sent),
+    ...(sent === null ? {} : { describedKey: owned.fingerprint }),
     schedule: job.schedule ?? '',
     timeZone: job.timeZone ?? '',
     method: enumName(HttpMethod, job.httpTarget?.httpMethod),
@@ -95,12 +126,13 @@ function comparableCurrent(job: Job, owned: { purpose: string; fingerprint: stri
   };
 }
 
-function comparableDesired(job: DesiredJob): Comparable {
+function comparableDesired(job: DesiredJob, headerVisible: boolean): Comparable {
   const owned = parseOwnedDescription(job.id, job.description);
   if (!owned) throw new Error(`desired job ${job.id} lacks the ownership marker`);
   return {
     purpose: owned.purpose,
     keyFingerprint: owned.fingerprint,
+    ...(headerVisible ? { describedKey: owned.fingerprint } : {}),
     schedule: job.schedule,
     timeZone: job.timeZone,
     method: 'POST',
@@ -121,13 +153,13 @@ function differences(current: Comparable, desired: Comparable): string[] {
     .map((field) => `${LABELS[field]} ${JSON.stringify(current[field])} -> ${JSON.stringify(desired[field])}`);
 }
 
-const jobId = (job: Job) => (job.name ?? '').split('/').pop() ?? '';
+export const jobId = (job: Job) => (job.name ?? '').split('/').pop() ?? '';
 
-/** `force` rewrites every owned job, for headers changed by hand (the API cannot show them). */
+/** `force` rewrites every owned job, whatever the comparison says. */
 export function planJobs(desired: readonly DesiredJob[], current: readonly Job[], options: { force?: boolean } = {}): JobsPlan {
   const byId = new Map(current.map((job) => [jobId(job), job]));
   const wanted = new Set(desired.map((job) => job.id));
-  const plan: JobsPlan = { steps: [], conflicts: [], unmanaged: [], others: 0 };
+  const plan: JobsPlan = { steps: [], conflicts: [], unmanaged: [], others: 0, keysByFingerprint: [] };
 
   for (const job of desired) {
     const existing = byId.get(job.id);
@@ -141,11 +173,21 @@ export function planJobs(desired: readonly DesiredJob[], current: readonly Job[]
       continue;
     }
     const state = enumName(State, existing.state);
-    const changes = differences(comparableCurrent(existing, owned), comparableDesired(job));
+    const headerVisible = sentCronKey(existing) !== null;
+    if (!headerVisible) plan.keysByFingerprint.push(job.id);
+    const changes = differences(comparableCurrent(existing, owned), comparableDesired(job, headerVisible));
     // A failed update leaves the job in an unknown shape: write it again.
     if (state === 'UPDATE_FAILED') changes.push('its last update failed');
     if (options.force && changes.length === 0) changes.push('rewritten as asked (--force)');
-    plan.steps.push({ action: changes.length > 0 ? 'update' : 'unchanged', id: job.id, name: job.name, desired: job, changes, paused: state === 'PAUSED' });
+    plan.steps.push({
+      action: changes.length > 0 ? 'update' : 'unchanged',
+      id: job.id,
+      name: job.name,
+      desired: job,
+      changes,
+      paused: state === 'PAUSED',
+      ...(state === 'DISABLED' ? { disabledBySystem: true } : {}),
+    });
   }
 
   for (const [id, job] of [...byId].sort(([a], [b]) => a.localeCompare(b))) {
@@ -191,7 +233,11 @@ export function formatPlan(plan: JobsPlan, heading: PlanHeading): string {
   ];
   for (const step of plan.steps) {
     const head = `  ${SIGN[step.action]} ${step.action.padEnd(10)}${step.id.padEnd(width)}`;
-    const paused = step.paused ? '  [paused: stays paused]' : '';
+    const paused = step.paused
+      ? '  [paused: stays paused]'
+      : step.disabledBySystem
+        ? '  [disabled by Cloud Scheduler: it does not run; `gcloud scheduler jobs resume` starts it again]'
+        : '';
     if (step.action === 'update') {
       lines.push(`${head}${paused}`, ...step.changes.map((change) => `      ${change}`));
     } else {
@@ -203,6 +249,9 @@ export function formatPlan(plan: JobsPlan, heading: PlanHeading): string {
   }
   if (plan.unmanaged.length > 0) lines.push(`  Left alone (prefix ${JOB_ID_PREFIX} but no ownership marker): ${plan.unmanaged.join(', ')}`);
   if (plan.others > 0) lines.push(`  Left alone: ${plan.others} other job(s) in this location`);
+  if (plan.keysByFingerprint.length > 0) {
+    lines.push(`  Cloud Scheduler returned no x-cron-key value for ${plan.keysByFingerprint.join(', ')}: compared by the key fingerprint in the description`);
+  }
   lines.push(
     '',
     `Plan: ${countOf(plan, 'create')} to create, ${countOf(plan, 'update')} to update, ${countOf(plan, 'unchanged')} unchanged, ${countOf(plan, 'delete')} to delete` +

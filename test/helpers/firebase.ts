@@ -13,7 +13,7 @@ export const AUTH_HOST = process.env.FIREBASE_AUTH_EMULATOR_HOST ?? '127.0.0.1:9
 process.env.FIRESTORE_EMULATOR_HOST = FIRESTORE_HOST;
 process.env.FIREBASE_AUTH_EMULATOR_HOST = AUTH_HOST;
 
-export const TEST_CRON_KEY = 'test-cron-key-0123456789abcdef';
+export const TEST_CRON_KEY = 'test-cron-key-0123456789abcdefghijklmnop';
 export const ADMIN_EMAIL = 'admin@example.com';
 
 export interface TestFirebase {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, beforeEach, describe, it } from 'node:test';
 import { keyFingerprint } from '../../scripts/scheduler/desired.js';
 import { runSchedulerCli, type SchedulerCliDeps } from '../../scripts/scheduler/cli.js';
-import { startFakeGoogleApis, type FakeGoogleApis } from '../helpers/googleApis.js';
+import { fakeGoogleProject, type FakeFunctions, type FakeGoogleApis } from '../helpers/googleApis.js';
 
 /**
  * `npm run scheduler` end to end: the real Cloud Scheduler and Secret Manager client
@@ -20,21 +20,18 @@ const secretName = (name: string) => `projects/${PROJECT}/secrets/${name}`;
 const ARGS = ['--project', PROJECT, '--region', 'us-central1'];
 const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'scheduler-cli-'));
 
+const project = fakeGoogleProject();
 let fake: FakeGoogleApis;
-before(async () => {
-  fake = await startFakeGoogleApis();
-});
-after(() => fake.close());
+let functions: FakeFunctions;
+after(() => rmSync(EMPTY_DIR, { recursive: true, force: true }));
 beforeEach(() => {
-  fake.jobs.clear();
-  fake.secrets.clear();
-  fake.requests.length = 0;
-  fake.deny.clear();
-  fake.echoRequestInErrors = false;
+  ({ apis: fake, functions } = project);
   fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET'), CURRENT);
+  functions.accepted.add(CURRENT);
 });
 
 type CliOptions = { env?: NodeJS.ProcessEnv; cwd?: string; clientOptions?: SchedulerCliDeps['clientOptions'] };
+const HAND_KEY = 'typed-in-the-console-0123456789-ABCDEFGHIJK';
 
 async function cli(args: string[], options: CliOptions = {}) {
   let stdout = '';
@@ -45,9 +42,10 @@ async function cli(args: string[], options: CliOptions = {}) {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     clientOptions: options.clientOptions ?? fake.clientOptions,
+    fetch: functions.fetch,
   });
   for (const text of [stdout, stderr]) {
-    assert.ok(!text.includes(CURRENT) && !text.includes(NEXT), 'a cron key was printed');
+    assert.ok(!text.includes(CURRENT) && !text.includes(NEXT) && !text.includes(HAND_KEY), 'a cron key was printed');
   }
   return { code, stdout, stderr };
 }
@@ -125,6 +123,7 @@ describe('npm run scheduler', () => {
     await cli(['apply', ...ARGS]);
     fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET_NEXT'), NEXT);
     fake.requests.length = 0;
+    functions.checks.length = 0;
 
     const plan = await cli([...ARGS, '--key-secret', 'INTEGRATIONS_CRON_SECRET_NEXT']);
     const change = `cron key (fingerprint) "${keyFingerprint(CURRENT)}" -> "${keyFingerprint(NEXT)}"`;
@@ -132,8 +131,20 @@ describe('npm run scheduler', () => {
     assert.match(plan.stdout, /Plan: 0 to create, 4 to update, 0 unchanged, 0 to delete\./);
     assert.deepEqual(fake.writes(), []);
 
+    const refused = await cli(['apply', ...ARGS, '--key-secret', 'INTEGRATIONS_CRON_SECRET_NEXT']);
+    assert.equal(refused.code, 1, 'the functions do not accept the next key yet');
+    assert.equal(
+      refused.stderr,
+      `error: refusing to apply: the functions at ${BASE} refuse the key in INTEGRATIONS_CRON_SECRET_NEXT (401). ` +
+        'Deploy them with it first (docs/operations.md, "Rotate the cron key", step 1), then apply again\n',
+    );
+    assert.deepEqual(fake.writes(), []);
+    assert.deepEqual(storedKeys(), [CURRENT, CURRENT, CURRENT, CURRENT]);
+
+    functions.accepted.add(NEXT);
     const apply = await cli(['apply', ...ARGS, '--key-secret', 'INTEGRATIONS_CRON_SECRET_NEXT']);
     assert.equal(apply.code, 0);
+    assert.deepEqual(functions.checks, ['POST /cron refused', 'POST /cron accepted']);
     assert.deepEqual(fake.writes().map((w) => w.split(' ')[0]), ['PATCH', 'PATCH', 'PATCH', 'PATCH']);
     assert.deepEqual(storedKeys(), [NEXT, NEXT, NEXT, NEXT]);
 
@@ -191,8 +202,62 @@ describe('npm run scheduler', () => {
     assert.deepEqual(fake.writes(), []);
   });
 
+  it('compares the key each job sends, from the header values Cloud Scheduler returns: a key typed in by hand is repaired, never printed', async () => {
+    await cli(['apply', ...ARGS]);
+    const worker = fake.jobs.get(`${LOCATION}/jobs/ads-hub-worker`)!;
+    fake.jobs.set(worker.name, { ...worker, httpTarget: { ...worker.httpTarget, headers: { 'Content-Type': 'application/json', 'x-cron-key': HAND_KEY } } });
+    fake.requests.length = 0;
+
+    const plan = await cli(ARGS);
+    assert.equal(plan.code, 0);
+    // The description still records the current key: only the header differs.
+    assert.match(plan.stdout, new RegExp(` {2}~ update {4}ads-hub-worker *\\n {6}cron key \\(fingerprint\\) "${keyFingerprint(HAND_KEY)}" -> "${keyFingerprint(CURRENT)}"\\n {2}= unchanged`));
+    assert.match(plan.stdout, /Plan: 0 to create, 1 to update, 3 unchanged, 0 to delete\./);
+    assert.doesNotMatch(plan.stdout, /returned no x-cron-key value/);
+    const apply = await cli(['apply', ...ARGS]);
+    assert.equal(apply.code, 0);
+    assert.deepEqual(fake.writes(), [`PATCH /v1/${LOCATION}/jobs/ads-hub-worker`]);
+    assert.deepEqual(storedKeys(), [CURRENT, CURRENT, CURRENT, CURRENT]);
+  });
+
+  it('when Cloud Scheduler hides the header values, the key is compared by the fingerprint each description records, and the plan says so', async () => {
+    await cli(['apply', ...ARGS]);
+    fake.hideCronKeyHeader = true;
+    const plan = await cli(ARGS);
+    assert.match(plan.stdout, /Plan: 0 to create, 0 to update, 4 unchanged, 0 to delete\./);
+    assert.match(
+      plan.stdout,
+      /\n {2}Cloud Scheduler returned no x-cron-key value for ads-hub-worker, ads-hub-process-all-users, ads-hub-reset-stale-jobs, ads-hub-cleanup-old-jobs: compared by the key fingerprint in the description\n/,
+    );
+    fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET_NEXT'), NEXT);
+    const moved = await cli([...ARGS, '--key-secret', 'INTEGRATIONS_CRON_SECRET_NEXT']);
+    assert.match(moved.stdout, /Plan: 0 to create, 4 to update, 0 unchanged, 0 to delete\./);
+  });
+
+  it('marks a job Cloud Scheduler disabled itself', async () => {
+    await cli(['apply', ...ARGS]);
+    const worker = fake.jobs.get(`${LOCATION}/jobs/ads-hub-worker`)!;
+    fake.jobs.set(worker.name, { ...worker, state: 3 });
+    const plan = await cli(ARGS);
+    assert.match(plan.stdout, /= unchanged ads-hub-worker .*\[disabled by Cloud Scheduler: it does not run; `gcloud scheduler jobs resume` starts it again\]\n/);
+  });
+
+  it('apply checks first that the deployed functions accept the key, and changes nothing when they do not', async () => {
+    functions.accepted.clear();
+    const refused = await cli(['apply', ...ARGS]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: refusing to apply: the functions at https:\/\/us-central1-ads-hub-prod\.cloudfunctions\.net refuse the key in INTEGRATIONS_CRON_SECRET \(401\)/);
+    assert.deepEqual(fake.writes(), []);
+    assert.deepEqual(functions.checks, ['POST /cron refused']);
+    const notDeployed = await cli(['apply', ...ARGS, '--base-url', 'https://api.example.com/missing']);
+    assert.match(notDeployed.stderr, /^error: refusing to apply: no function answers at https:\/\/api\.example\.com\/missing\/cron \(404\): deploy the functions first\n$/);
+    assert.deepEqual(fake.writes(), []);
+    assert.equal((await cli(ARGS)).code, 0, 'plan does not check');
+  });
+
   it('--base-url targets another address; the project may come from .firebaserc', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scheduler-rc-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, '.firebaserc'), JSON.stringify({ projects: { default: 'some-other-project', prod: PROJECT } }));
     const { code } = await cli(['apply', '--project', 'prod', '--region', 'us-central1', '--base-url', 'https://api.example.com/fn/'], { cwd: dir });
     assert.equal(code, 0);
@@ -240,6 +305,10 @@ describe('npm run scheduler: clear errors', () => {
       code: 2,
       error: 'error: --base-url must be https: the jobs send the cron key',
     });
+    assert.deepEqual(await failing([...ARGS, '--base-url', 'https://api.example.com/fn?x=1']), {
+      code: 2,
+      error: 'error: --base-url must not have a query or a fragment: the function name is appended to its path',
+    });
     assert.deepEqual(await failing([...ARGS, '--key-secret', 'GOOGLE_OAUTH_CLIENT_SECRET']), {
       code: 2,
       error: 'error: --key-secret must be INTEGRATIONS_CRON_SECRET or INTEGRATIONS_CRON_SECRET_NEXT',
@@ -258,7 +327,7 @@ describe('npm run scheduler: clear errors', () => {
         `Create it with \`npm run secret:generate -- --set INTEGRATIONS_CRON_SECRET --project ${PROJECT}\`.`,
     });
     fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET'), 'short');
-    assert.match((await failing(ARGS)).error, /^error: reading secret INTEGRATIONS_CRON_SECRET: its value must be at least 24 characters, so the functions would refuse it/);
+    assert.match((await failing(ARGS)).error, /^error: reading secret INTEGRATIONS_CRON_SECRET: its value must be at least 32 characters, so the functions would refuse it/);
     fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET'), `${CURRENT} ${NEXT}`);
     assert.match((await failing(ARGS)).error, /its value must be printable ASCII without spaces, so the functions would refuse it/);
     fake.secrets.set(secretName('INTEGRATIONS_CRON_SECRET'), CURRENT);

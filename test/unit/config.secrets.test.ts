@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { cronKeyMatchesAny } from '../../functions/src/auth/index.js';
 import { loadConfig, logConfiguration } from '../../functions/src/config/index.js';
-import { SECRET_NAMES } from '../../functions/src/config/secrets.js';
+import { SECRET_NAMES, boundSecrets, type SecretName } from '../../functions/src/config/secrets.js';
 
 const key = () => randomBytes(32).toString('base64url');
 
@@ -52,7 +52,8 @@ describe('secrets in the configuration', () => {
     assert.equal(entry.severity, 'INFO');
     assert.equal(entry.message, 'configuration loaded');
     assert.deepEqual(entry.configuration.cronKeys, { current: '<set>', next: '<set>' });
-    assert.deepEqual(entry.configuration.adminEmails, ['ops@example.com']);
+    assert.deepEqual(entry.configuration.adminEmails, { count: 1 }, 'personal data: counted, not listed');
+    assert.ok(!output.includes('ops@example.com'));
     assert.deepEqual(entry.configuration.alerts, { webhookUrl: '<set>', failureThreshold: 3 });
     assert.deepEqual(entry.configuration.platforms, {
       meta: { enabled: true, apiOrigin: 'http://127.0.0.1:8790' },
@@ -96,7 +97,28 @@ describe('cron key rotation', () => {
     const config = loadConfig({ INTEGRATIONS_CRON_SECRET: current, INTEGRATIONS_CRON_SECRET_NEXT: 'too-short' });
     assert.equal(config.cronSecret, current);
     assert.equal(config.cronSecretNext, null);
-    assert.deepEqual(config.problems, ['INTEGRATIONS_CRON_SECRET_NEXT must be at least 24 characters']);
+    assert.deepEqual(config.problems, ['INTEGRATIONS_CRON_SECRET_NEXT must be at least 32 characters']);
+  });
+
+  it('weak keys are refused by rule: too short, or too few different characters', () => {
+    for (const weak of ['x'.repeat(24), 'x'.repeat(64), 'abababababababababababababababababab', 'password-password-password-password']) {
+      const config = loadConfig({ INTEGRATIONS_CRON_SECRET: weak });
+      assert.equal(config.cronSecret, null, weak);
+      assert.match(config.problems[0]!, /^INTEGRATIONS_CRON_SECRET must (be at least 32 characters|use at least 16 different characters \(a random key does; `npm run secret:generate` makes one\))$/);
+    }
+    assert.equal(loadConfig({ INTEGRATIONS_CRON_SECRET: 'x'.repeat(24) }).problems[0], 'INTEGRATIONS_CRON_SECRET must be at least 32 characters');
+    const current = key();
+    assert.equal(loadConfig({ INTEGRATIONS_CRON_SECRET: current }).cronSecret, current);
+  });
+
+  it('an empty or blank next key means no rotation: no problem, nothing else accepted', () => {
+    const current = key();
+    for (const blank of ['', ' ', '\n']) {
+      const config = loadConfig({ INTEGRATIONS_CRON_SECRET: current, INTEGRATIONS_CRON_SECRET_NEXT: blank });
+      assert.deepEqual(config.problems, [], JSON.stringify(blank));
+      assert.equal(config.cronSecretNext, null);
+      assert.equal(cronKeyMatchesAny('', [config.cronSecret, config.cronSecretNext]), false);
+    }
   });
 
   it('surrounding whitespace is dropped (as HTTP drops it); a key with a space inside is refused by name', () => {
@@ -105,5 +127,39 @@ describe('cron key rotation', () => {
     const config = loadConfig({ INTEGRATIONS_CRON_SECRET: `${current} ${key()}` });
     assert.equal(config.cronSecret, null);
     assert.deepEqual(config.problems, ['INTEGRATIONS_CRON_SECRET must be printable ASCII without spaces']);
+  });
+});
+
+describe('the cold-start log of one function', () => {
+  const logged = (config: ReturnType<typeof loadConfig>, bound?: readonly SecretName[]) =>
+    (JSON.parse(captureLog(() => logConfiguration(config, bound))) as { configuration: Record<string, unknown> }).configuration;
+
+  it('a current key that is set but refused shows as invalid, not missing', () => {
+    const shown = logged(loadConfig({ INTEGRATIONS_CRON_SECRET: 'short', INTEGRATIONS_CRON_SECRET_NEXT: 'also short' }));
+    assert.deepEqual(shown.cronKeys, { current: '<invalid>', next: '<invalid>' });
+    assert.deepEqual(logged(loadConfig({})).cronKeys, { current: '<missing>', next: '<missing>' });
+  });
+
+  it('names the secrets the function binds, and does not report the others as missing', () => {
+    // `status` binds no secret: its instance has none of them in its environment.
+    const status = logged(loadConfig({ GOOGLE_OAUTH_CLIENT_ID: 'g', LINKEDIN_CLIENT_ID: 'l', TIKTOK_APP_ID: 't' }), boundSecrets('status'));
+    assert.deepEqual(status.secretsBound, []);
+    assert.equal(status.cronKeys, '<not bound to this function>');
+    assert.deepEqual(status.problems, []);
+    assert.deepEqual(status.platforms, {
+      meta: { enabled: true, apiOrigin: 'default' },
+      google: { enabled: false, reason: 'its secrets are not bound to this function' },
+      linkedin: { enabled: false, reason: 'its secrets are not bound to this function' },
+      tiktok: { enabled: false, reason: 'its secrets are not bound to this function' },
+    });
+    // `cron` binds the cron keys only: a missing key is its problem, the platforms' secrets are not.
+    const cron = logged(loadConfig({ TIKTOK_APP_ID: 't' }), boundSecrets('cron'));
+    assert.deepEqual(cron.secretsBound, ['INTEGRATIONS_CRON_SECRET', 'INTEGRATIONS_CRON_SECRET_NEXT']);
+    assert.deepEqual(cron.problems, ['INTEGRATIONS_CRON_SECRET is not set']);
+    assert.deepEqual((cron.platforms as Record<string, unknown>).tiktok, { enabled: false, reason: 'its secrets are not bound to this function' });
+    // `worker` binds everything: a platform without its secret is simply not enabled.
+    const worker = logged(loadConfig({ TIKTOK_APP_ID: 't' }), boundSecrets('worker'));
+    assert.deepEqual((worker.platforms as Record<string, unknown>).tiktok, { enabled: false });
+    assert.deepEqual(boundSecrets(undefined), SECRET_NAMES);
   });
 });

@@ -4,7 +4,7 @@ import { loadConfig, redactedConfig } from '../../functions/src/config/index.js'
 import { cronKeyMatches, isAdmin } from '../../functions/src/auth/index.js';
 import type { DecodedIdToken } from 'firebase-admin/auth';
 
-const SECRET = 'a-long-enough-cron-secret-value';
+const SECRET = 'a-long-enough-cron-secret-value-0123456789';
 
 describe('loadConfig', () => {
   it('parses a complete environment with defaults', () => {
@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     const value = 'too-short-S3cr3t';
     const short = loadConfig({ INTEGRATIONS_CRON_SECRET: value });
     assert.equal(short.cronSecret, null);
-    assert.match(short.problems[0]!, /^INTEGRATIONS_CRON_SECRET must be at least 24 characters$/);
+    assert.match(short.problems[0]!, /^INTEGRATIONS_CRON_SECRET must be at least 32 characters$/);
     assert.equal(short.problems.length, 1);
     for (const text of [...short.problems, JSON.stringify(redactedConfig(short))]) assert.ok(!text.includes(value), `echoes the value: ${text}`);
   });

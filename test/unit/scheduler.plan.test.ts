@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { protos } from '@google-cloud/scheduler';
 import { SCHEDULES } from '../../functions/src/scheduler/schedules.js';
@@ -107,6 +108,13 @@ describe('desired Cloud Scheduler jobs', () => {
     assert.match(FINGERPRINT, /^[0-9a-f]{16}$/);
     assert.notEqual(keyFingerprint(`${KEY}x`), FINGERPRINT);
     assert.equal(keyFingerprint(KEY), FINGERPRINT);
+    // Hex keys are the worst case: the fingerprint's alphabet.
+    for (let i = 0; i < 200; i++) {
+      const key = randomBytes(24).toString('hex');
+      const fingerprint = keyFingerprint(key);
+      const pieces = Array.from({ length: fingerprint.length - 7 }, (_, at) => fingerprint.slice(at, at + 8));
+      assert.ok(pieces.every((piece) => !key.includes(piece)), `fingerprint ${fingerprint} repeats part of its key`);
+    }
   });
 });
 

@@ -1,16 +1,29 @@
 import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
-import { PROVIDER_IDS } from '../schema/common.js';
+import { PROVIDER_IDS, type ProviderId } from '../schema/common.js';
+import { SECRET_NAMES, type SecretName } from './secrets.js';
+
+/** A key of `npm run secret:generate` (43 random base64url characters) has about 31 different characters. */
+export const CRON_KEY_MIN_LENGTH = 32;
+export const CRON_KEY_MIN_DISTINCT = 16;
 
 /**
- * A cron key: long, and sendable as an HTTP header value. Surrounding whitespace (a newline
- * from `echo key | firebase functions:secrets:set`) is dropped, as HTTP drops it from headers.
+ * A cron key: long, varied enough not to be a word or a pattern, and sendable as an HTTP
+ * header value. Surrounding whitespace (a newline from `echo key | firebase
+ * functions:secrets:set`) is dropped, as HTTP drops it from headers.
  */
 export const cronKeySchema = z
   .string()
   .trim()
-  .min(24, 'must be at least 24 characters')
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+  .min(CRON_KEY_MIN_LENGTH, { message: `must be at least ${CRON_KEY_MIN_LENGTH} characters`, abort: true })
+  .regex(/^[\x21-\x7e]+$/, { message: 'must be printable ASCII without spaces', abort: true })
+  .refine(
+    (key) => new Set(key).size >= CRON_KEY_MIN_DISTINCT,
+    `must use at least ${CRON_KEY_MIN_DISTINCT} different characters (a random key does; \`npm run secret:generate\` makes one)`,
+  );
+
+/** An empty or blank next key (a secret version holding only a newline) means no rotation is under way. */
+const optionalCronKey = z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), cronKeySchema.optional());
 
 const intFromEnv = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -21,8 +34,8 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
  */
 const envSchema = z.object({
   INTEGRATIONS_CRON_SECRET: cronKeySchema.optional(),
-  /** Accepted beside the current key during a rotation; unset or equal to it otherwise. */
-  INTEGRATIONS_CRON_SECRET_NEXT: cronKeySchema.optional(),
+  /** Accepted beside the current key during a rotation; unset (or blank), or equal to it, otherwise. */
+  INTEGRATIONS_CRON_SECRET_NEXT: optionalCronKey,
   ADMIN_EMAILS: z
     .string()
     .default('')
@@ -219,32 +232,65 @@ function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
   return config;
 }
 
-const setOrMissing = (value: unknown) => (value ? '<set>' : '<missing>');
+/** A secret as safe to log: whether it is set, and whether the functions accept what is set. */
+function secretShown(name: SecretName, value: unknown, problems: readonly string[]): string {
+  if (problems.some((p) => p.startsWith(`${name} `) && !p.endsWith(' is not set'))) return '<invalid>';
+  return value ? '<set>' : '<missing>';
+}
+
 /** Only the origin of an overridden API base URL: enough to tell the sandbox from the real platform. */
-const platformShown = (platform: { apiBaseUrl?: string } | undefined) =>
-  platform ? { enabled: true, apiOrigin: platform.apiBaseUrl ? new URL(platform.apiBaseUrl).origin : 'default' } : { enabled: false };
+function platformShown(platform: { apiBaseUrl?: string } | undefined, secretsBound: boolean): Record<string, unknown> {
+  if (platform) return { enabled: true, apiOrigin: platform.apiBaseUrl ? new URL(platform.apiBaseUrl).origin : 'default' };
+  return secretsBound ? { enabled: false } : { enabled: false, reason: 'its secrets are not bound to this function' };
+}
+
+const PLATFORM_SECRET_OF: Record<ProviderId, SecretName | null> = {
+  meta: null,
+  google: 'GOOGLE_OAUTH_CLIENT_SECRET',
+  linkedin: 'LINKEDIN_CLIENT_SECRET',
+  tiktok: 'TIKTOK_APP_SECRET',
+};
+
+/** A problem about a secret this function does not bind is no problem of this function. */
+const aboutUnbound = (bound: ReadonlySet<string>) => (problem: string) =>
+  SECRET_NAMES.some((name) => !bound.has(name) && problem.startsWith(`${name} `));
 
 /**
  * The config as safe to log. Built section by section rather than copied, so a setting
- * added later is not logged until someone decides it may be; secrets appear only as set or
- * missing, and the queue section holds numbers only.
+ * added later is not logged until someone decides it may be; secrets appear only as set,
+ * missing or invalid, and only those this function binds (`bound`; every secret when
+ * omitted). Admin emails are personal data: counted, not listed. The queue section holds
+ * numbers only.
  */
-export function redactedConfig(config: Config): Record<string, unknown> {
+export function redactedConfig(config: Config, bound: readonly SecretName[] = SECRET_NAMES): Record<string, unknown> {
   const { meta, google, linkedin, tiktok, backfillRateShare, backfillChunkDays } = config.providers;
+  const binds = new Set<string>(bound);
+  const platformBound = (id: ProviderId) => {
+    const secret = PLATFORM_SECRET_OF[id];
+    return secret === null || binds.has(secret);
+  };
+  const next = config.cronSecretNext && config.cronSecretNext === config.cronSecret
+    ? '<same as current>'
+    : secretShown('INTEGRATIONS_CRON_SECRET_NEXT', config.cronSecretNext, config.problems);
   return {
     version: config.version,
     runningInEmulator: config.runningInEmulator,
     authEmulatorHost: config.authEmulatorHost,
-    cronKeys: {
-      current: setOrMissing(config.cronSecret),
-      next: config.cronSecretNext && config.cronSecretNext === config.cronSecret ? '<same as current>' : setOrMissing(config.cronSecretNext),
-    },
-    adminEmails: config.adminEmails,
+    secretsBound: [...bound],
+    cronKeys: binds.has('INTEGRATIONS_CRON_SECRET')
+      ? { current: secretShown('INTEGRATIONS_CRON_SECRET', config.cronSecret, config.problems), next }
+      : '<not bound to this function>',
+    adminEmails: { count: config.adminEmails.length },
     alerts: { webhookUrl: config.alerts.webhookUrl ? '<set>' : null, failureThreshold: config.alerts.failureThreshold },
     queue: { ...config.queue },
-    platforms: { meta: platformShown(meta), google: platformShown(google), linkedin: platformShown(linkedin), tiktok: platformShown(tiktok) },
+    platforms: {
+      meta: platformShown(meta, platformBound('meta')),
+      google: platformShown(google, platformBound('google')),
+      linkedin: platformShown(linkedin, platformBound('linkedin')),
+      tiktok: platformShown(tiktok, platformBound('tiktok')),
+    },
     backfill: { rateShare: backfillRateShare, chunkDays: backfillChunkDays },
-    problems: config.problems,
+    problems: config.problems.filter((problem) => !aboutUnbound(binds)(problem)),
     connect: {
       redirectUri: config.oauth.redirectUri,
       platforms: Object.fromEntries(PROVIDER_IDS.map((id) => [id, config.oauth[id] ? '<configured>' : '<not configured>'])),
@@ -254,9 +300,9 @@ export function redactedConfig(config: Config): Record<string, unknown> {
 
 /**
  * Once per instance, on its first request: what this instance runs with, never a secret.
- * Always INFO: each function binds only the secrets it uses (`status` none), so a secret
- * missing here is not by itself a fault; /health judges the configuration.
+ * Always INFO: /health judges the configuration. `bound` names the secrets of the function
+ * this instance serves, so the log does not report the others as missing.
  */
-export function logConfiguration(config: Config): void {
-  logger.info('configuration loaded', { configuration: redactedConfig(config) });
+export function logConfiguration(config: Config, bound: readonly SecretName[] = SECRET_NAMES): void {
+  logger.info('configuration loaded', { configuration: redactedConfig(config, bound) });
 }
