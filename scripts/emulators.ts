@@ -8,7 +8,7 @@
  * `npm test` runs while `npm start` is up, and two checkouts can test side by side with
  * different offsets.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,8 +121,8 @@ export function emulatorEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
 
-export function firebase(profile: EmulatorProfile, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(FIREBASE_BIN, [...args, '--project', profile.projectId, '--config', profile.configPath], { cwd: ROOT, env, stdio: 'inherit' });
+export function firebase(profile: EmulatorProfile, args: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions = 'inherit'): ChildProcess {
+  return spawn(FIREBASE_BIN, [...args, '--project', profile.projectId, '--config', profile.configPath], { cwd: ROOT, env, stdio });
 }
 
 export function exitCodeOf(child: ChildProcess): Promise<number> {

@@ -5,6 +5,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { ROOT, emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
 import { ensureLocalConfig, sandboxPort } from './localConfig.js';
 
@@ -41,5 +43,25 @@ const child = firebase(
     E2E_HOSTING_ORIGIN: profile.hostingOrigin,
     E2E_SANDBOX_PORT: String(sandboxPort(profile)),
   }),
+  ['inherit', 'pipe', 'pipe'],
 );
-process.exit(await exitCodeOf(child));
+
+// The functions log one JSON line per endpoint call and per job (functions/src/logs.ts): tens
+// of thousands in a full run. They are counted here and shown with TEST_LOGS=1; tests that
+// are about the logs capture them themselves.
+const showLogs = process.env.TEST_LOGS === '1';
+let hidden = 0;
+const relay = (from: Readable, to: Writable) =>
+  new Promise<void>((resolve) => {
+    const lines = createInterface({ input: from, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (!showLogs && line.startsWith('{"severity":')) hidden++;
+      else to.write(`${line}\n`);
+    });
+    lines.on('close', resolve);
+  });
+const relayed = Promise.all([relay(child.stdout!, process.stdout), relay(child.stderr!, process.stderr)]);
+const code = await exitCodeOf(child);
+await relayed;
+if (hidden > 0) console.log(`(${hidden} structured log lines of the functions not shown; TEST_LOGS=1 shows them)`);
+process.exit(code);

@@ -3,29 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { cronKeyMatchesAny } from '../../functions/src/auth/index.js';
 import { loadConfig, logConfiguration } from '../../functions/src/config/index.js';
+import { captureLog } from '../helpers/logs.js';
 import { SECRET_NAMES, boundSecrets, type SecretName } from '../../functions/src/config/secrets.js';
 
 const key = () => randomBytes(32).toString('base64url');
-
-/** What the functions logger writes (stdout, and stderr for warnings and errors) while `fn` runs. */
-function captureLog(fn: () => void): string {
-  const chunks: string[] = [];
-  const stdout = process.stdout.write.bind(process.stdout);
-  const stderr = process.stderr.write.bind(process.stderr);
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
-  try {
-    fn();
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-  return chunks.join('');
-}
 
 describe('secrets in the configuration', () => {
   it('the cold-start log shows every setting, and none of the secret values', () => {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError, UpstreamError } from '../errors.js';
+import { endpointCalled, requestFailed } from '../logs.js';
 
 export interface ApiRequest {
   method: string;
@@ -48,7 +49,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, whe
   throw new HttpError(400, `${field}: ${message}`, field);
 }
 
-type NodeRequest = IncomingMessage & { body?: unknown; query?: Record<string, unknown>; rawBody?: Buffer };
+type NodeRequest = IncomingMessage & { body?: unknown; query?: Record<string, unknown>; rawBody?: Buffer; originalUrl?: string };
 
 async function readBody(req: NodeRequest): Promise<unknown> {
   // The Functions runtime has already parsed JSON bodies; a plain Node server has not.
@@ -71,12 +72,22 @@ function queryOf(req: NodeRequest): Record<string, unknown> {
   return Object.fromEntries(url.searchParams.entries());
 }
 
+/** The path called, as the caller wrote it (a Hosting rewrite's /api/... included), without the query. */
+const pathOf = (req: NodeRequest) => {
+  const path = (req.originalUrl ?? req.url ?? '/').split('?')[0]!;
+  const fn = process.env.FUNCTION_TARGET;
+  // The Functions runtime strips the function's name from the path of a direct call.
+  return fn && !path.startsWith(`/${fn}`) && !path.startsWith('/api/') ? `/${fn}${path === '/' ? '' : path}` : path;
+};
+
 /**
  * Adapts an endpoint to (req, res): works for the Functions runtime's Express objects and
- * for a plain node:http server alike. Unexpected errors answer 500 without details.
+ * for a plain node:http server alike. Unexpected errors answer 500 without details. Every
+ * call is one log line: path, method, status, duration, and the error answered.
  */
 export function toRequestHandler(endpoint: Endpoint, methods: readonly string[]) {
   return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
+    const started = Date.now();
     let response: ApiResponse;
     try {
       if (!methods.includes(req.method ?? '')) {
@@ -92,10 +103,18 @@ export function toRequestHandler(endpoint: Endpoint, methods: readonly string[])
       else if (error instanceof ConflictError) response = errorResponse(new HttpError(409, error.message, error.field));
       else if (error instanceof UnavailableError) response = errorResponse(new HttpError(503, error.message));
       else {
-        console.error('request failed', { path: req.url?.split('?')[0], error: error instanceof Error ? error.message : 'unknown' });
+        requestFailed(pathOf(req), error);
         response = { status: 500, body: { error: 'internal error' } };
       }
     }
+    const answered = response.body as { error?: unknown } | null;
+    endpointCalled({
+      endpoint: pathOf(req),
+      method: req.method ?? '',
+      status: response.status,
+      durationMs: Date.now() - started,
+      ...(response.status >= 400 && typeof answered?.error === 'string' ? { error: answered.error } : {}),
+    });
     res.statusCode = response.status;
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('cache-control', 'no-store');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
+import { jobFinished } from '../logs.js';
 import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
@@ -69,6 +70,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     report.jobs.push(entry);
     counts.processed++;
     const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - now()));
+    const jobStarted = Date.now();
     try {
       const outcome = await runHandler(db, lease, options.handlers, timeoutMs);
       counts.queued += outcome?.queued ?? 0;
@@ -118,6 +120,18 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
           report.circuitsOpened.push(job.providerId);
         }
       }
+    } finally {
+      jobFinished({
+        jobId: job.id,
+        userId: job.userId,
+        platform: job.providerId,
+        jobType: job.jobType,
+        result: entry.result,
+        attempts: job.attempts,
+        durationMs: Date.now() - jobStarted,
+        workerId,
+        ...(entry.error ? { error: entry.error } : {}),
+      });
     }
   };
 

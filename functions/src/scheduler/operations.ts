@@ -1,6 +1,7 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
+import { runRecorded } from '../logs.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
@@ -24,14 +25,16 @@ async function finishRun(
   counts: EventCounts,
   extra: { circuitsOpened?: string[]; workerId?: string; permanentFailures?: { jobId: string; error: string }[] } = {},
 ): Promise<string> {
+  const durationMs = Date.now() - started;
   const eventId = await recordEvent(ctx.db, {
     source,
     operation,
     counts,
-    durationMs: Date.now() - started,
+    durationMs,
     circuitsOpened: extra.circuitsOpened,
     workerId: extra.workerId,
   });
+  runRecorded({ eventId, source, operation, counts, durationMs, circuitsOpened: extra.circuitsOpened ?? [] });
   const alerts = alertsFor(
     { source, operation, counts, circuitsOpened: extra.circuitsOpened ?? [], permanentFailures: extra.permanentFailures ?? [] },
     ctx.config.alerts,

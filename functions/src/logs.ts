@@ -1,0 +1,100 @@
+/**
+ * Every structured log line the functions write, through firebase-functions' logger (one
+ * JSON object per line; Cloud Logging reads `severity` and `message`, the rest lands in
+ * jsonPayload). Lines carry ids, counts, statuses and durations: never a header, a request
+ * body, a token, a key or a credential. Error texts pass through `scrubbed` first.
+ */
+import * as logger from 'firebase-functions/logger';
+import type { EventCounts, ProviderId } from './schema/index.js';
+
+type Severity = 'INFO' | 'WARNING' | 'ERROR';
+
+const write = (severity: Severity, message: string, fields: Record<string, unknown>) =>
+  logger.write({ severity, message, ...fields });
+
+/**
+ * An error text as safe to log: credentials that a platform or a library might quote are
+ * cut out (the connectors already keep URLs, which carry Meta's token, out of messages).
+ */
+export function scrubbed(text: string): string {
+  return text
+    .replace(/(access_token|refresh_token|client_secret|fb_exchange_token|code|token)=[^&\s"']+/gi, '$1=<redacted>')
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 <redacted>')
+    .replace(/(x-cron-key|access-token|developer-token|authorization)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1$2<redacted>')
+    .slice(0, 1000);
+}
+
+export interface EndpointCall {
+  /** The path called, without its query: `/worker`, `/api/admin/retry`. */
+  endpoint: string;
+  method: string;
+  status: number;
+  durationMs: number;
+  /** The error message answered (4xx and 5xx). */
+  error?: string;
+}
+
+/** One line per call of an HTTP endpoint: ERROR for 5xx, WARNING for 4xx. */
+export function endpointCalled(call: EndpointCall): void {
+  const severity: Severity = call.status >= 500 ? 'ERROR' : call.status >= 400 ? 'WARNING' : 'INFO';
+  write(severity, `${call.method} ${call.endpoint} ${call.status}`, {
+    endpoint: call.endpoint,
+    method: call.method,
+    status: call.status,
+    durationMs: Math.round(call.durationMs),
+    ...(call.error ? { error: scrubbed(call.error) } : {}),
+  });
+}
+
+/** A handler threw something no endpoint maps to a status: answered 500. */
+export function requestFailed(endpoint: string, error: unknown): void {
+  write('ERROR', `request to ${endpoint} failed`, { endpoint, error: scrubbed(error instanceof Error ? error.message : String(error)) });
+}
+
+export interface JobOutcomeLine {
+  jobId: string;
+  userId: string;
+  platform: ProviderId | null;
+  jobType: string;
+  result: string;
+  /** Attempts used, counting this one. */
+  attempts: number;
+  durationMs: number;
+  workerId: string;
+  error?: string;
+}
+
+const JOB_SEVERITY: Record<string, Severity> = { succeeded: 'INFO', continued: 'INFO', retried: 'WARNING', 'lease-lost': 'WARNING' };
+
+/** One line per job a worker ran: INFO when it succeeded or continues, WARNING when it will be retried, ERROR when it failed for good. */
+export function jobFinished(job: JobOutcomeLine): void {
+  write(JOB_SEVERITY[job.result] ?? 'ERROR', `job ${job.jobId} ${job.result}`, {
+    jobId: job.jobId,
+    userId: job.userId,
+    platform: job.platform,
+    jobType: job.jobType,
+    result: job.result,
+    attempts: job.attempts,
+    durationMs: Math.round(job.durationMs),
+    workerId: job.workerId,
+    ...(job.error ? { error: scrubbed(job.error) } : {}),
+  });
+}
+
+/** One line per recorded scheduler run, with its counts. */
+export function runRecorded(run: { eventId: string; source: string; operation: string; counts: EventCounts; durationMs: number; circuitsOpened: readonly string[] }): void {
+  write(run.counts.failed > 0 || run.circuitsOpened.length > 0 ? 'WARNING' : 'INFO', `${run.source} ${run.operation} recorded`, {
+    eventId: run.eventId,
+    source: run.source,
+    operation: run.operation,
+    counts: run.counts,
+    durationMs: Math.round(run.durationMs),
+    circuitsOpened: run.circuitsOpened,
+  });
+}
+
+/** Something a run does on the side (alerts, circuit bookkeeping) failed; the run itself did not. */
+export function sideTaskFailed(task: string, error: unknown, fields: Record<string, unknown> = {}): void {
+  write('WARNING', `${task} failed`, { task, ...fields, error: scrubbed(error instanceof Error ? error.message : String(error)) });
+}
+
