@@ -55,7 +55,7 @@ const relay = (from: Readable, to: Writable) =>
   new Promise<void>((resolve) => {
     const lines = createInterface({ input: from, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      if (!showLogs && line.startsWith('{"severity":')) hidden++;
+      if (!showLogs && /^(>\s+)?\{"severity":/.test(line)) hidden++;
       else to.write(`${line}\n`);
     });
     lines.on('close', resolve);

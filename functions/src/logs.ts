@@ -98,3 +98,28 @@ export function sideTaskFailed(task: string, error: unknown, fields: Record<stri
   write('WARNING', `${task} failed`, { task, ...fields, error: scrubbed(error instanceof Error ? error.message : String(error)) });
 }
 
+
+export interface AlertDeliveryLine {
+  alertKey: string;
+  type: 'firing' | 'resolved';
+  attempt: number;
+  durationMs: number;
+  /** The webhook's HTTP status, when it answered. */
+  status?: number;
+}
+
+/** An alert message the webhook took (INFO), or did not (WARNING, with why; never the URL, which lets anyone post to the channel). */
+export function alertDelivery(line: AlertDeliveryLine, failure: string | null): void {
+  const fields = { ...line, durationMs: Math.round(line.durationMs) };
+  if (failure === null) write('INFO', `alert ${line.alertKey} delivered`, fields);
+  else write('WARNING', `alert ${line.alertKey} not delivered (${failure}); a later run retries`, fields);
+}
+
+export function alertResolved(alertKey: string): void {
+  write('INFO', `alert ${alertKey} resolved`, { alertKey });
+}
+
+/** A message the webhook refused or missed for a day: given up, with what it said. */
+export function alertDropped(alertKey: string, type: string, summary: string, attempts: number): void {
+  write('ERROR', `alert ${alertKey} dropped after a day of failed deliveries`, { alertKey, type, summary: scrubbed(summary), attempts });
+}

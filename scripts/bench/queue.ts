@@ -16,7 +16,7 @@ import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
 import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
-const KEY = 'bench-cron-key-0123456789abcdef';
+const KEY = 'bench-cron-key-0123456789abcdefghijklmnop';
 const PROJECT = `demo-bench-${Date.now()}`;
 const db = getFirestore(initializeApp({ projectId: PROJECT }));
 const rows: string[][] = [];

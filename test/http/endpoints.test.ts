@@ -200,7 +200,7 @@ describe('accepted calls', () => {
       startedAt: longAgo,
       finishedAt: longAgo,
     });
-    const oldEvent: SchedulerEvent = { source: 'cron', operation: 'reset_stale_jobs', counts: emptyCounts(), durationMs: 1, at: longAgo, error: null, circuitsOpened: [], workerId: null };
+    const oldEvent: SchedulerEvent = { source: 'cron', operation: 'reset_stale_jobs', counts: emptyCounts(), durationMs: 1, at: longAgo, error: null, circuitsOpened: [], workerId: null, expireAt: null };
     const oldEventRef = await eventsCollection(fb.db).add(oldEvent);
     const jobsBefore = (await allJobs(fb.db)).map((j) => j.id);
     const eventsBefore = (await eventsCollection(fb.db).get()).size;

@@ -10,6 +10,7 @@ import { ADMIN_EMAIL, TEST_CRON_KEY, idTokenFor, serveEndpoints, testConfig, tes
 import { clickThrough, connectEnv, serveHub } from '../helpers/hub.js';
 import { captureLogs, type LogEntry } from '../helpers/logs.js';
 import { allJobs } from '../helpers/queue.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { connectIntegration } from '../helpers/syncBed.js';
 
 /**
@@ -20,7 +21,7 @@ import { connectIntegration } from '../helpers/syncBed.js';
  */
 const fb = testFirebase('logs-secrets');
 const NEXT_KEY = randomBytes(32).toString('base64url');
-const WEBHOOK_SECRET = randomBytes(16).toString('hex');
+let receiver: WebhookReceiver;
 let sandbox: Sandbox;
 let endpoints: TestServer;
 let hub: TestServer;
@@ -28,12 +29,12 @@ let hub: TestServer;
 before(async () => {
   await fb.clear();
   sandbox = await startSandbox({ latencyMs: 1 });
+  receiver = await startWebhookReceiver();
   const config = testConfig({
     ...connectEnv(sandbox),
     ...DEMO_PLATFORM_SECRETS,
     INTEGRATIONS_CRON_SECRET_NEXT: NEXT_KEY,
-    // Nothing listens there: the alert deliveries fail, and say so in the log.
-    SCHEDULER_ALERT_WEBHOOK_URL: `http://127.0.0.1:9/services/T000/B000/${WEBHOOK_SECRET}`,
+    SCHEDULER_ALERT_WEBHOOK_URL: receiver.url,
     SCHEDULER_ALERT_FAILURE_THRESHOLD: '1',
   });
   const ctx = testContext(fb, { config, handlers: defaultHandlers(fb.db, config) });
@@ -41,7 +42,7 @@ before(async () => {
   hub = await serveHub(ctx);
 });
 after(async () => {
-  await Promise.all([endpoints.close(), hub.close(), sandbox.close()]);
+  await Promise.all([endpoints.close(), hub.close(), sandbox.close(), receiver.close()]);
   await fb.close();
 });
 
@@ -107,7 +108,7 @@ describe('structured logs', () => {
     const secrets: Record<string, string> = {
       'the cron key': TEST_CRON_KEY,
       'the next cron key': NEXT_KEY,
-      'the webhook URL': WEBHOOK_SECRET,
+      "the webhook URL's secret path": new URL(receiver.url).pathname,
       "an admin's ID token": admin.token,
       "a user's ID token": user.token,
       ...DEMO_PLATFORM_SECRETS,
@@ -116,6 +117,10 @@ describe('structured logs', () => {
     assert.ok(tokens.size >= 10, `tokens issued, refreshed and exchanged: ${tokens.size}`);
     const text = capture.text();
     for (const [what, value] of Object.entries(secrets)) assert.ok(!text.includes(value), `${what} is in the log`);
+    // The revoked grant reached Slack as a reconnect alert, naming the platform and no credential.
+    assert.ok(receiver.headers().includes('Alert: Integrations need a reconnect, TikTok Ads'), receiver.headers().join(', '));
+    const posted = JSON.stringify(receiver.received);
+    for (const [what, value] of Object.entries(secrets)) assert.ok(!posted.includes(value), `${what} was posted to the webhook`);
 
     const entries = capture.entries();
     const endpointLines = entries.filter((e) => typeof e.endpoint === 'string' && typeof e.status === 'number');

@@ -56,7 +56,7 @@ const EXPECTED_JOBS = [
   `  + create    ads-hub-worker             */5 * * * * Etc/UTC  POST /worker {"maxJobs":50}  deadline 570s, no retries`,
   `  + create    ads-hub-process-all-users  0 * * * * Etc/UTC    POST /cron {"operation":"process_all_users"}  deadline 150s, 3 retries`,
   `  + create    ads-hub-reset-stale-jobs   30 * * * * Etc/UTC   POST /cron {"operation":"reset_stale_jobs"}  deadline 150s, 3 retries`,
-  `  + create    ads-hub-cleanup-old-jobs   0 3 * * 0 Etc/UTC    POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 5 retries`,
+  `  + create    ads-hub-cleanup-old-jobs   45 * * * * Etc/UTC   POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 3 retries`,
 ];
 
 describe('npm run scheduler', () => {

@@ -65,6 +65,8 @@ async function seed(): Promise<void> {
     }
     await setDoc(doc(db, 'admin/scheduler/events/e1'), { source: 'cron', at: Timestamp.now() });
     await setDoc(doc(db, 'admin/scheduler/circuits/meta'), { consecutiveFailures: 0 });
+    await setDoc(doc(db, 'admin/alertSettings'), { throttleMinutes: null, backlogMinutes: null, overrides: [] });
+    await setDoc(doc(db, 'admin/alerts/alertStates/backlog'), { key: 'backlog', open: true });
     await setDoc(doc(db, 'syncJobLocks/sync:alice:meta'), { jobId: 'job-alice' });
     await setDoc(doc(db, 'oauthStates/state-1'), { userId: 'alice', providerId: 'meta' });
     await setDoc(doc(db, 'jobStartRequests/alice'), { requestedAt: Timestamp.now() });
@@ -204,8 +206,10 @@ describe("the owner's automation", () => {
 });
 
 describe('admin documents and server-only collections', () => {
-  it('admins by claim and by ADMIN_EMAILS read the scheduler events, circuits and the admin list', async () => {
+  it('admins by claim and by ADMIN_EMAILS read the scheduler events, circuits, alert settings and states, and the admin list', async () => {
     for (const db of [claimAdmin(), listedAdmin()]) {
+      await assertSucceeds(getDoc(doc(db, 'admin/alertSettings')));
+      await assertSucceeds(getDocs(collection(db, 'admin/alerts/alertStates')));
       await assertSucceeds(getDoc(doc(db, 'admin/scheduler/events/e1')));
       await assertSucceeds(getDocs(collection(db, 'admin/scheduler/events')));
       await assertSucceeds(getDocs(collection(db, 'admin/scheduler/circuits')));
@@ -218,8 +222,13 @@ describe('admin documents and server-only collections', () => {
       await assertFails(getDoc(doc(db, 'admin/scheduler/events/e1')));
       await assertFails(getDocs(collection(db, 'admin/scheduler/events')));
       await assertFails(getDoc(doc(db, 'admin/access')));
+      await assertFails(getDoc(doc(db, 'admin/alertSettings')));
+      await assertFails(getDocs(collection(db, 'admin/alerts/alertStates')));
     }
     for (const db of [claimAdmin(), listedAdmin()]) {
+      // Alert settings change only through the admin endpoint, which validates them.
+      await assertFails(setDoc(doc(db, 'admin/alertSettings'), { throttleMinutes: 1, overrides: [] }));
+      await assertFails(setDoc(doc(db, 'admin/alerts/alertStates/backlog'), { open: false }));
       await assertFails(setDoc(doc(db, 'admin/access'), { emails: ['me@example.com'] }));
       await assertFails(setDoc(doc(db, 'admin/scheduler/events/e2'), { source: 'cron' }));
     }

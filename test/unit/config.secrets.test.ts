@@ -35,7 +35,7 @@ describe('secrets in the configuration', () => {
     assert.deepEqual(entry.configuration.cronKeys, { current: '<set>', next: '<set>' });
     assert.deepEqual(entry.configuration.adminEmails, { count: 1 }, 'personal data: counted, not listed');
     assert.ok(!output.includes('ops@example.com'));
-    assert.deepEqual(entry.configuration.alerts, { webhookUrl: '<set>', failureThreshold: 3 });
+    assert.deepEqual(entry.configuration.alerts, { webhookUrl: '<set>', failureThreshold: 3, throttleMinutes: 60, backlogMinutes: 60, timeoutMs: 3000, adminUrl: null });
     assert.deepEqual(entry.configuration.platforms, {
       meta: { enabled: true, apiOrigin: 'http://127.0.0.1:8790' },
       google: { enabled: true, apiOrigin: 'default' },

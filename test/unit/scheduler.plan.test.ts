@@ -64,7 +64,7 @@ describe('desired Cloud Scheduler jobs', () => {
         ['ads-hub-worker', '*/5 * * * *', `${TARGET.functionsBaseUrl}/worker`, '{"maxJobs":50}', 570, 0],
         ['ads-hub-process-all-users', '0 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"process_all_users"}', 150, 3],
         ['ads-hub-reset-stale-jobs', '30 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"reset_stale_jobs"}', 150, 3],
-        ['ads-hub-cleanup-old-jobs', '0 3 * * 0', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"cleanup_old_jobs"}', 150, 5],
+        ['ads-hub-cleanup-old-jobs', '45 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"cleanup_old_jobs"}', 150, 3],
       ],
     );
     const worker = byId(jobs, 'ads-hub-worker');

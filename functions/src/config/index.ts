@@ -48,6 +48,15 @@ const envSchema = z.object({
     .pipe(z.array(z.email())),
   SCHEDULER_ALERT_WEBHOOK_URL: z.url().optional().or(z.literal('').transform(() => undefined)),
   SCHEDULER_ALERT_FAILURE_THRESHOLD: intFromEnv(3, 1, 10_000),
+  /** One alert per key per this many minutes (admins may change it in the Ads Hub). */
+  SCHEDULER_ALERT_THROTTLE_MINUTES: intFromEnv(60, 1, 7 * 24 * 60),
+  /** A due job waiting longer than this is a backlog (admins may change it in the Ads Hub). */
+  SCHEDULER_ALERT_BACKLOG_MINUTES: intFromEnv(60, 5, 7 * 24 * 60),
+  /** The longest a run waits for the webhook, all alerts together. */
+  SCHEDULER_ALERT_TIMEOUT_MS: intFromEnv(3_000, 100, 30_000),
+  /** The Ads Hub's address, for the button in alerts; default https://<project>.web.app. */
+  ADS_HUB_URL: z.url().optional(),
+  GCLOUD_PROJECT: z.string().optional(),
   JOB_RETENTION_DAYS: intFromEnv(7, 1, 365),
   JOB_MAX_ATTEMPTS: intFromEnv(3, 1, 20),
   RETRY_BASE_MS: intFromEnv(60_000, 1, 3_600_000),
@@ -107,13 +116,27 @@ export interface OAuthConfig {
   tiktok?: ProvidersConfig['tiktok'];
 }
 
+export interface AlertConfig {
+  /** The Slack-compatible webhook; no alerts without it. A secret of sorts: never logged. */
+  readonly webhookUrl: string | null;
+  readonly failureThreshold: number;
+  readonly throttleMinutes: number;
+  readonly backlogMinutes: number;
+  readonly timeoutMs: number;
+  /** The Ads Hub's admin view, linked from every alert; null when unknown. */
+  readonly adminUrl: string | null;
+}
+
+/** The admin view of the Ads Hub at this address. */
+const adminUrlOf = (hub: string | undefined) => (hub ? new URL('/admin', hub).href : null);
+
 export interface Config {
   /** Null when missing or invalid: guarded endpoints then refuse every call. */
   readonly cronSecret: string | null;
   /** The next cron key, also accepted while callers move to it; null when unset or invalid. */
   readonly cronSecretNext: string | null;
   readonly adminEmails: readonly string[];
-  readonly alerts: { readonly webhookUrl: string | null; readonly failureThreshold: number };
+  readonly alerts: AlertConfig;
   readonly queue: {
     readonly retentionDays: number;
     readonly maxAttempts: number;
@@ -170,6 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alerts: Object.freeze({
       webhookUrl: v.SCHEDULER_ALERT_WEBHOOK_URL ?? null,
       failureThreshold: v.SCHEDULER_ALERT_FAILURE_THRESHOLD,
+      throttleMinutes: v.SCHEDULER_ALERT_THROTTLE_MINUTES,
+      backlogMinutes: v.SCHEDULER_ALERT_BACKLOG_MINUTES,
+      timeoutMs: v.SCHEDULER_ALERT_TIMEOUT_MS,
+      adminUrl: adminUrlOf(v.ADS_HUB_URL ?? (v.GCLOUD_PROJECT ? `https://${v.GCLOUD_PROJECT}.web.app` : undefined)),
     }),
     queue: Object.freeze({
       retentionDays: v.JOB_RETENTION_DAYS,
@@ -281,7 +308,14 @@ export function redactedConfig(config: Config, bound: readonly SecretName[] = SE
       ? { current: secretShown('INTEGRATIONS_CRON_SECRET', config.cronSecret, config.problems), next }
       : '<not bound to this function>',
     adminEmails: { count: config.adminEmails.length },
-    alerts: { webhookUrl: config.alerts.webhookUrl ? '<set>' : null, failureThreshold: config.alerts.failureThreshold },
+    alerts: {
+      webhookUrl: config.alerts.webhookUrl ? '<set>' : null,
+      failureThreshold: config.alerts.failureThreshold,
+      throttleMinutes: config.alerts.throttleMinutes,
+      backlogMinutes: config.alerts.backlogMinutes,
+      timeoutMs: config.alerts.timeoutMs,
+      adminUrl: config.alerts.adminUrl,
+    },
     queue: { ...config.queue },
     platforms: {
       meta: platformShown(meta, platformBound('meta')),

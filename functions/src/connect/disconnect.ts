@@ -23,7 +23,7 @@ export async function disconnect(ctx: AppContext, userId: string, providerId: Pr
     const jobId = lock.get('jobId') as string | undefined;
     if (!jobId) continue;
     try {
-      await cancelJob(db, jobId, `${PROVIDER_LABELS[providerId]} was disconnected`);
+      await cancelJob(db, jobId, `${PROVIDER_LABELS[providerId]} was disconnected`, ctx.config.queue.retentionDays);
     } catch (error) {
       // It finished on its own meanwhile: nothing left to stop.
       if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;

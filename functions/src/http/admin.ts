@@ -3,7 +3,15 @@ import { setAutomation } from '../integrations/automation.js';
 import { cancelJob, retryJob } from '../queue/index.js';
 import { requestStart } from '../scheduler/startNow.js';
 import { scheduleSyncs } from '../scheduler/operations.js';
-import { adminAutomationBodySchema, jobIdBodySchema, scheduleBodySchema, type JobActionResponse } from '../schema/index.js';
+import { alertSettingsView, saveAlertSettings } from '../alerts/index.js';
+import {
+  adminAutomationBodySchema,
+  alertSettingsBodySchema,
+  jobIdBodySchema,
+  scheduleBodySchema,
+  type AlertSettingsResponse,
+  type JobActionResponse,
+} from '../schema/index.js';
 import { requireAdmin } from './guards.js';
 import { parseOrThrow, type Endpoint } from './respond.js';
 import { routeByName } from './router.js';
@@ -22,7 +30,7 @@ export function createAdminEndpoints(ctx: () => AppContext) {
   const cancel: Endpoint = async (req) => {
     const admin = await requireAdmin(ctx(), req);
     const { jobId } = parseOrThrow(jobIdBodySchema, req.body, 'body');
-    await cancelJob(ctx().db, jobId, `cancelled by ${admin.email ?? 'an admin'}`);
+    await cancelJob(ctx().db, jobId, `cancelled by ${admin.email ?? 'an admin'}`, ctx().config.queue.retentionDays);
     const body: JobActionResponse = { jobId, status: 'cancelled' };
     return { status: 200, body };
   };
@@ -40,8 +48,21 @@ export function createAdminEndpoints(ctx: () => AppContext) {
     return { status: 202, body: await scheduleSyncs(ctx(), body) };
   };
 
+  /** The alert thresholds and throttle admins may change: GET shows them, POST replaces the stored overrides. */
+  const alertSettings: Endpoint = async (req) => {
+    const admin = await requireAdmin(ctx(), req);
+    const { db, config } = ctx();
+    if (req.method === 'POST') {
+      const body = parseOrThrow(alertSettingsBodySchema, req.body, 'body');
+      await saveAlertSettings(db, body, admin.email ?? admin.uid);
+    }
+    const body: AlertSettingsResponse = await alertSettingsView({ db, config: config.alerts });
+    return { status: 200, body };
+  };
+
   return routeByName({
     retry: { method: 'POST', endpoint: retry },
+    alertSettings: { method: ['GET', 'POST'], endpoint: alertSettings },
     cancel: { method: 'POST', endpoint: cancel },
     automation: { method: 'POST', endpoint: automation },
     schedule: { method: 'POST', endpoint: schedule },

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, toRequestHandler, type Endpoint } from './respond.js';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  /** One method, or several the endpoint tells apart by `request.method`. */
+  method: 'GET' | 'POST' | readonly ('GET' | 'POST')[];
   endpoint: Endpoint;
 }
 
@@ -12,7 +13,9 @@ export interface Route {
  * rewrite.
  */
 export function routeByName(routes: Record<string, Route>) {
-  const handlers = new Map(Object.entries(routes).map(([name, route]) => [name, toRequestHandler(route.endpoint, [route.method])]));
+  const handlers = new Map(
+    Object.entries(routes).map(([name, route]) => [name, toRequestHandler(route.endpoint, typeof route.method === 'string' ? [route.method] : route.method)]),
+  );
   const names = Object.keys(routes).join(', ');
   const unknown = toRequestHandler(async () => {
     throw new HttpError(404, `no such endpoint; use one of ${names}`);

@@ -1,6 +1,7 @@
 import { FieldValue, type Firestore } from 'firebase-admin/firestore';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { expiryAfter } from './retention.js';
 
 const ROUNDS = 5;
 
@@ -10,7 +11,7 @@ const ROUNDS = 5;
  * the worker's next progress or result write fails with LeaseLostError and it stops, the
  * cancel standing. The job's dedupe lock is freed in the same commit.
  */
-export async function cancelJob(db: Firestore, jobId: string, reason: string): Promise<void> {
+export async function cancelJob(db: Firestore, jobId: string, reason: string, retentionDays?: number): Promise<void> {
   const ref = jobsCollection(db).doc(jobId);
   for (let round = 0; round < ROUNDS; round++) {
     const snap = await ref.get();
@@ -23,7 +24,14 @@ export async function cancelJob(db: Firestore, jobId: string, reason: string): P
     const batch = db.batch();
     batch.update(
       ref,
-      { status: 'cancelled', lease: null, lastError: reason, finishedAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() },
+      {
+        status: 'cancelled',
+        lease: null,
+        lastError: reason,
+        finishedAt: FieldValue.serverTimestamp(),
+        expireAt: expiryAfter(retentionDays),
+        updatedAt: FieldValue.serverTimestamp(),
+      },
       { lastUpdateTime: snap.updateTime! },
     );
     if (lock.exists && lock.get('jobId') === jobId) batch.delete(lock.ref, { lastUpdateTime: lock.updateTime! });

@@ -16,6 +16,8 @@ export interface ClaimOptions {
   skipProviders?: ReadonlySet<string>;
   /** Users this worker run already serves, and how many distinct users it may serve. */
   users?: { seen: Set<string>; max: number };
+  /** How long a job is kept once finished. Default 7 days. */
+  retentionDays?: number;
 }
 
 /**
@@ -91,7 +93,7 @@ async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: Clai
       startedAt: now,
       updatedAt: now,
     };
-    return new JobLease(db, job, result.writeTime, options.leaseMs);
+    return new JobLease(db, job, result.writeTime, options.leaseMs, options.retentionDays);
   } catch (error) {
     if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) return null;
     throw error;

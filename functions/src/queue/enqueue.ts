@@ -56,6 +56,7 @@ export function newJobDocument(req: EnqueueRequest, defaultMaxAttempts: number, 
     createdAt: now,
     startedAt: null,
     finishedAt: null,
+    expireAt: null,
     updatedAt: now,
   };
 }

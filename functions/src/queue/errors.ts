@@ -4,6 +4,13 @@
  */
 export class PermanentJobError extends Error {
   override readonly name = 'PermanentJobError';
+  constructor(
+    message: string,
+    /** Why, in a word the worker's report carries on (`reconnect`: its user must act); the queue does not read it. */
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
 }
 
 export class RetryableJobError extends Error {

@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './handlers.js';
 export * from './lease.js';
 export * from './resetStale.js';
+export * from './retention.js';
 export * from './worker.js';
 export * from './cancelJob.js';
 export * from './retryJob.js';

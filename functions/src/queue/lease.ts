@@ -3,6 +3,7 @@ import type { Job, JobPayload, Progress } from '../schema/index.js';
 import { backoffDelayMs, type RetryPolicy } from './backoff.js';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
 import { LeaseLostError, PermanentJobError, RetryableJobError, errorMessage, type RateLimitJobError } from './errors.js';
+import { DEFAULT_RETENTION_DAYS, expiryAfter } from './retention.js';
 
 export type FailureOutcome = 'retried' | 'failed' | 'deferred';
 
@@ -19,6 +20,8 @@ export class JobLease {
     readonly job: Job,
     version: Timestamp,
     private readonly leaseMs: number,
+    /** How long the job is kept once finished (its `expireAt`). */
+    private readonly retentionDays = DEFAULT_RETENTION_DAYS,
   ) {
     this.version = version;
   }
@@ -58,6 +61,7 @@ export class JobLease {
         lease: null,
         lastError: null,
         finishedAt: FieldValue.serverTimestamp(),
+        expireAt: expiryAfter(this.retentionDays),
         ...(progress ? { progress } : {}),
       },
       true,
@@ -92,7 +96,7 @@ export class JobLease {
     const message = errorMessage(error);
     const permanent = error instanceof PermanentJobError;
     if (permanent || this.job.attempts >= this.job.maxAttempts) {
-      await this.write({ status: 'failed', lease: null, lastError: message, finishedAt: FieldValue.serverTimestamp() }, true);
+      await this.write({ status: 'failed', lease: null, lastError: message, finishedAt: FieldValue.serverTimestamp(), expireAt: expiryAfter(this.retentionDays) }, true);
       return 'failed';
     }
     const delay = Math.max(

@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { expiryAfter } from './retention.js';
 
 export interface ResetStaleResult {
   /** Put back in the queue. */
@@ -14,7 +15,7 @@ export interface ResetStaleResult {
  * maxRunMs, go back to the queue, or fail when out of attempts. Each change is fenced on
  * the update time read, so a worker finishing at the same moment wins or loses cleanly.
  */
-export async function resetStaleJobs(db: Firestore, options: { maxRunMs: number; limit?: number }): Promise<ResetStaleResult> {
+export async function resetStaleJobs(db: Firestore, options: { maxRunMs: number; limit?: number; retentionDays?: number }): Promise<ResetStaleResult> {
   const now = Timestamp.now();
   const running = jobsCollection(db).where('status', '==', 'running');
   const limit = options.limit ?? 500;
@@ -37,7 +38,7 @@ export async function resetStaleJobs(db: Firestore, options: { maxRunMs: number;
       batch.update(
         doc.ref,
         outOfAttempts
-          ? { status: 'failed', lease: null, lastError, finishedAt: now, updatedAt: FieldValue.serverTimestamp() }
+          ? { status: 'failed', lease: null, lastError, finishedAt: now, expireAt: expiryAfter(options.retentionDays, now.toMillis()), updatedAt: FieldValue.serverTimestamp() }
           : { status: 'queued', lease: null, lastError, runAfter: now, updatedAt: FieldValue.serverTimestamp() },
         { lastUpdateTime: doc.updateTime },
       );

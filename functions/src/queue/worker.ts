@@ -27,6 +27,8 @@ export interface WorkerOptions {
   jobTimeoutMs: number;
   /** Lease length; defaults to the job timeout plus a minute. */
   leaseMs?: number;
+  /** How long a finished job is kept (its `expireAt`). Default 7 days. */
+  retentionDays?: number;
   retry: RetryPolicy;
   circuit: CircuitPolicy;
   handlers: HandlerRegistry;
@@ -41,7 +43,7 @@ export interface WorkerReport {
   counts: EventCounts;
   circuitsOpened: ProviderId[];
   stopReason: 'max-jobs' | 'queue-empty' | 'time-budget';
-  jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string }[];
+  jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string; reason?: string }[];
   durationMs: number;
 }
 
@@ -92,6 +94,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       }
     } catch (error) {
       entry.error = errorMessage(error);
+      if (error instanceof PermanentJobError && error.reason) entry.reason = error.reason;
       if (error instanceof LeaseLostError) {
         entry.result = 'lease-lost';
         return;
@@ -154,6 +157,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         jobTypes: options.jobTypes,
         skipProviders: paused,
         users,
+        retentionDays: options.retentionDays,
       });
       claimedTotal += leases.length;
       for (const lease of leases) {

@@ -1,4 +1,5 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
+import { expiryAfter } from '../queue/index.js';
 import type { EventCounts, EventSource, SchedulerEvent } from '../schema/index.js';
 
 export const EVENTS_COLLECTION_PATH = 'admin/scheduler/events';
@@ -12,19 +13,23 @@ export interface RunRecord {
   error?: string | null;
   circuitsOpened?: string[];
   workerId?: string | null;
+  /** Kept this long (its `expireAt`). Default 7 days. */
+  retentionDays?: number;
 }
 
 /** One document per cron/worker/schedule/process call, written once at the end of it. */
 export async function recordEvent(db: Firestore, run: RunRecord): Promise<string> {
+  const at = Timestamp.now();
   const event: SchedulerEvent = {
     source: run.source,
     operation: run.operation,
     counts: run.counts,
     durationMs: run.durationMs,
-    at: Timestamp.now(),
+    at,
     error: run.error ?? null,
     circuitsOpened: run.circuitsOpened ?? [],
     workerId: run.workerId ?? null,
+    expireAt: expiryAfter(run.retentionDays, at.toMillis()),
   };
   const ref = await eventsCollection(db).add(event);
   return ref.id;

@@ -1,7 +1,8 @@
 import { Timestamp } from 'firebase-admin/firestore';
-import { alertsFor, sendAlerts } from '../alerts/index.js';
+import { ALERT_STATES_PATH, currentPolicy, evaluateAlerts, runObservations, staleResetObservation, type Observation } from '../alerts/index.js';
+import { monitorObservations } from '../alerts/monitor.js';
 import type { AppContext } from '../context.js';
-import { runRecorded } from '../logs.js';
+import { runRecorded, sideTaskFailed } from '../logs.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
@@ -16,14 +17,19 @@ import {
 import { EVENTS_COLLECTION_PATH, recordEvent } from './events.js';
 import { PROCESS_ALL_USERS_KEY, enqueueFanOut, scheduleAllUsersKey } from './fanout.js';
 
-/** Records the run as one scheduler event and raises any alerts it deserves. */
+/** Collections of documents that carry `expireAt` besides jobs and events (alert states). */
+const EXPIRING_COLLECTION_PATHS: readonly string[] = [ALERT_STATES_PATH];
+/** cleanup_old_jobs stops starting new pages after this: the cron function times out at 120 s. */
+const CLEANUP_BUDGET_MS = 90_000;
+
+/** Records the run as one scheduler event, logs it, and judges `observations` for alerts (null: nothing to judge, nothing to deliver). */
 async function finishRun(
   ctx: AppContext,
   source: EventSource,
   operation: string,
   started: number,
   counts: EventCounts,
-  extra: { circuitsOpened?: string[]; workerId?: string; permanentFailures?: { jobId: string; error: string }[] } = {},
+  extra: { circuitsOpened?: string[]; workerId?: string; observations?: readonly Observation[] | null } = {},
 ): Promise<string> {
   const durationMs = Date.now() - started;
   const eventId = await recordEvent(ctx.db, {
@@ -33,19 +39,32 @@ async function finishRun(
     durationMs,
     circuitsOpened: extra.circuitsOpened,
     workerId: extra.workerId,
+    retentionDays: ctx.config.queue.retentionDays,
   });
   runRecorded({ eventId, source, operation, counts, durationMs, circuitsOpened: extra.circuitsOpened ?? [] });
-  const alerts = alertsFor(
-    { source, operation, counts, circuitsOpened: extra.circuitsOpened ?? [], permanentFailures: extra.permanentFailures ?? [] },
-    ctx.config.alerts,
-  );
-  await sendAlerts(ctx.db, alerts, ctx.config.alerts);
+  if (extra.observations) await evaluateAlerts({ db: ctx.db, config: ctx.config.alerts }, extra.observations);
   return eventId;
+}
+
+/**
+ * The hourly look at what no single run shows (backlog, stale data, open circuits), with
+ * the stale reset's own count. A failing query costs the look, not the reset.
+ */
+async function sweepObservations(ctx: AppContext, staleReset: { reset: number; failed: number }): Promise<Observation[]> {
+  const observations = [staleResetObservation(staleReset.reset, staleReset.failed)];
+  if (!ctx.config.alerts.webhookUrl) return observations;
+  try {
+    const policy = await currentPolicy({ db: ctx.db, config: ctx.config.alerts });
+    observations.push(...(await monitorObservations(ctx.db, { backlogMs: policy.backlogMs, circuitFailureThreshold: ctx.config.queue.circuitFailureThreshold, now: Date.now() })));
+  } catch (error) {
+    sideTaskFailed('the hourly alert checks', error);
+  }
+  return observations;
 }
 
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
-  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; eventId: string }
+  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; deletedExpired: number; complete: boolean; eventId: string }
   | { operation: 'reset_stale_jobs'; reset: number; failed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
@@ -74,16 +93,25 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       const deleted = await cleanupOldJobs(ctx.db, {
         retentionDays: body.retentionDays ?? ctx.config.queue.retentionDays,
         eventsCollectionPath: EVENTS_COLLECTION_PATH,
+        expiringCollectionPaths: EXPIRING_COLLECTION_PATHS,
+        budgetMs: CLEANUP_BUDGET_MS,
       });
-      counts.deleted = deleted.jobs + deleted.events;
+      counts.deleted = deleted.jobs + deleted.events + deleted.expired;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
-      return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
+      return {
+        operation: body.operation,
+        deletedJobs: deleted.jobs,
+        deletedEvents: deleted.events,
+        deletedExpired: deleted.expired,
+        complete: deleted.complete,
+        eventId,
+      };
     }
     case 'reset_stale_jobs': {
-      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000 });
+      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000, retentionDays: ctx.config.queue.retentionDays });
       counts.reset = result.reset;
       counts.failed = result.failed;
-      const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
+      const eventId = await finishRun(ctx, 'cron', body.operation, started, counts, { observations: await sweepObservations(ctx, result) });
       return { operation: body.operation, reset: result.reset, failed: result.failed, eventId };
     }
   }
@@ -114,6 +142,7 @@ export async function runWorkerCall(
     concurrency: q.concurrency,
     budgetMs: call.budgetMs ?? q.workerBudgetMs,
     jobTimeoutMs: q.jobTimeoutMs,
+    retentionDays: q.retentionDays,
     retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
@@ -123,7 +152,7 @@ export async function runWorkerCall(
   const eventId = await finishRun(ctx, source, operation, Date.now() - report.durationMs, report.counts, {
     circuitsOpened: report.circuitsOpened,
     workerId: report.workerId,
-    permanentFailures: report.jobs.filter((j) => j.result === 'failed').map((j) => ({ jobId: j.id, error: j.error ?? 'unknown' })),
+    observations: runObservations({ source, operation, jobs: report.jobs, circuitsOpened: report.circuitsOpened }),
   });
   return { ...report, eventId };
 }

@@ -33,5 +33,7 @@ export const schedulerEventSchema = z.object({
   /** Providers whose circuit this run opened. */
   circuitsOpened: z.array(z.string()),
   workerId: z.string().nullable(),
+  /** When Firestore's TTL policy may delete it: recorded time plus JOB_RETENTION_DAYS. */
+  expireAt: timestampSchema.nullable().default(null),
 });
 export type SchedulerEvent = z.infer<typeof schedulerEventSchema>;

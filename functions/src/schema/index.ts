@@ -7,3 +7,4 @@ export * from './metrics.js';
 export * from './credentials.js';
 export * from './hub.js';
 export * from './connections.js';
+export * from './alerts.js';

@@ -10,6 +10,9 @@ export const JOB_TYPES = [...SYNC_JOB_TYPES, 'fan-out'] as const;
 export const jobTypeSchema = z.enum(JOB_TYPES);
 export type JobType = z.infer<typeof jobTypeSchema>;
 
+/** A job's failure reason when its integration moved to `error`: its user must reconnect (alerts count these). */
+export const RECONNECT_REASON = 'reconnect';
+
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
@@ -74,6 +77,8 @@ export const jobDocumentSchema = z.object({
   createdAt: timestampSchema,
   startedAt: timestampSchema.nullable(),
   finishedAt: timestampSchema.nullable(),
+  /** Finished jobs: when Firestore's TTL policy may delete it (finish time plus JOB_RETENTION_DAYS); null while active. */
+  expireAt: timestampSchema.nullable().default(null),
   updatedAt: timestampSchema,
 });
 export type JobDocument = z.infer<typeof jobDocumentSchema>;

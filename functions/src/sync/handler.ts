@@ -9,7 +9,7 @@ import {
   type ConnectorRegistry,
 } from '../providers/index.js';
 import { z } from 'zod';
-import { PROVIDER_LABELS, dateWindowSchema, pendingReportSchema, type Job, type ProviderId } from '../schema/index.js';
+import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, pendingReportSchema, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { loadIntegration, recordSyncResult, type WriteOptions } from './store.js';
 import { RESTATEMENT_DAYS, backfillChunks, lookbackWindow } from './window.js';
@@ -49,7 +49,7 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
   if (!integration.accountId || !credentials) {
     const message = `${label} has no stored account or credentials: reconnect ${label}.`;
     await recordSyncResult(db, job.userId, providerId, { ok: false, error: message, disconnect: true });
-    throw new PermanentJobError(message);
+    throw new PermanentJobError(message, RECONNECT_REASON);
   }
   return {
     userId: job.userId,
@@ -76,7 +76,8 @@ async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
   if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
-  if (needsReconnect || error instanceof PermanentError) throw new PermanentJobError(message);
+  if (needsReconnect) throw new PermanentJobError(message, RECONNECT_REASON);
+  if (error instanceof PermanentError) throw new PermanentJobError(message);
   if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
   throw error instanceof ProviderError ? new RetryableJobError(message) : error;
 }
