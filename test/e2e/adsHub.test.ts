@@ -294,6 +294,28 @@ describe('the Ads Hub in Chromium', () => {
     assert.ok(Number(await chart.getAttribute('data-runs')) >= 5, 'the runs of this test are on the chart');
     assert.match(await page.getByRole('list', { name: 'Recent runs, newest first' }).innerText(), /process\/start_now/);
     await screenshot(page, 'admin');
+
+    // Alert thresholds: an override for Meta's failures, saved through the admin endpoint, there after a reload.
+    const alerts = page.getByTestId('alert-settings');
+    await alerts.getByRole('button', { name: 'Add override' }).click();
+    const override = alerts.getByTestId('alert-override-0');
+    await override.getByRole('combobox', { name: 'Platform' }).selectOption('meta');
+    await override.getByRole('spinbutton', { name: 'Alert at' }).fill('5');
+    await alerts.getByRole('spinbutton', { name: 'Minutes between alerts of one kind' }).fill('30');
+    await alerts.getByRole('button', { name: 'Save alert settings' }).click();
+    await alerts.getByText('Saved: the next runs judge alerts with these settings.').waitFor();
+    const stored = (await db.doc('admin/alertSettings').get()).data()!;
+    assert.deepEqual([stored.throttleMinutes, stored.backlogMinutes, stored.overrides, stored.updatedBy], [
+      30,
+      null,
+      [{ kind: 'run-failures', providerId: 'meta', threshold: 5, muted: false }],
+      ADMIN,
+    ]);
+    await page.reload();
+    const reloaded = page.getByTestId('alert-settings').getByTestId('alert-override-0');
+    await reloaded.waitFor();
+    assert.equal(await reloaded.getByRole('combobox', { name: 'Platform' }).inputValue(), 'meta');
+    assert.equal(await reloaded.getByRole('spinbutton', { name: 'Alert at' }).inputValue(), '5');
     await page.context().close();
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  alertSettingsResponseSchema,
   automationResponseSchema,
   connectCompleteResponseSchema,
   connectStartResponseSchema,
@@ -8,6 +9,7 @@ import {
   jobActionResponseSchema,
   meResponseSchema,
   type AdminAutomationBody,
+  type AlertSettingsBody,
   type ConnectCompleteBody,
   type ProviderId,
   type SelectAccountBody,
@@ -58,6 +60,8 @@ export const api = {
     setAutomation: (body: AdminAutomationBody) => call('admin/automation', automationResponseSchema, body),
     scheduleAllUsers: (providerId: ProviderId | null) =>
       call('admin/schedule', scheduleResponseSchema, { allUsers: true, ...(providerId ? { providerId } : {}) }),
+    alertSettings: () => call('admin/alertSettings', alertSettingsResponseSchema),
+    saveAlertSettings: (body: AlertSettingsBody) => call('admin/alertSettings', alertSettingsResponseSchema, body),
   },
 };
 

@@ -7,6 +7,7 @@ import { AutomationControls } from '../integrations/AutomationControls';
 import { JOB_TYPE_LABELS, STATUS_LABELS, STATUS_TONES, isActive, readableError } from '../integrations/JobStatus';
 import { PROVIDER_IDS, PROVIDER_LABELS } from '../integrations/platforms';
 import { useIntegrations } from '../live/user';
+import { AlertSettings } from './AlertSettings';
 import { useAdminJobs, useCircuits, useErrorIntegrations, useQueueCounts, useSchedulerEvents, useUsers, type JobFilters } from './data';
 
 const EventsChart = lazy(() => import('./EventsChart'));
@@ -367,6 +368,7 @@ export function AdminView() {
         <HealthSection now={now} />
       </div>
       <UserAutomation now={now} />
+      <AlertSettings />
     </main>
   );
 }
