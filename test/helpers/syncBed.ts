@@ -1,8 +1,10 @@
+import { after, before, beforeEach } from 'node:test';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { ProviderId } from '../../functions/src/schema/index.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import type { Sandbox } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS } from '../providers/helpers.js';
+import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
+import type { TestFirebase } from './firebase.js';
 import { seedIntegrations } from './seed.js';
 
 /** A connected integration with credentials the sandbox issued, as a connect flow would leave it. */
@@ -35,4 +37,25 @@ export async function metricsOf(db: Firestore, userId: string): Promise<Map<stri
       return [doc.id, rest];
     }),
   );
+}
+
+/**
+ * A sandbox for the whole file, and a clean emulator project before each test. Use at the
+ * top of a sync test file; the bed is there once the file's `before` hooks have run.
+ */
+export function useSyncBed(fb: TestFirebase): { readonly bed: TestBed } {
+  let bed: TestBed | undefined;
+  before(async () => {
+    bed = await startTestBed();
+  });
+  beforeEach(() => fb.clear());
+  after(async () => {
+    await bed?.sandbox.close();
+    await fb.close();
+  });
+  return {
+    get bed() {
+      return bed!;
+    },
+  };
 }

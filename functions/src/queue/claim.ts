@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import type { Job, JobType } from '../schema/index.js';
-import { GRPC, hasCode, jobFromSnapshot, jobsCollection } from './collections.js';
+import { jobDocumentSchema, type Job, type JobType, type ProviderId } from '../schema/index.js';
+import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { errorMessage } from './errors.js';
 import { JobLease } from './lease.js';
 
 export interface ClaimOptions {
@@ -16,6 +17,8 @@ export interface ClaimOptions {
   skipProviders?: ReadonlySet<string>;
   /** Users this worker run already serves, and how many distinct users it may serve. */
   users?: { seen: Set<string>; max: number };
+  /** A job document that does not parse was failed with its reason instead of being claimed. */
+  onRejected?: (job: { id: string; jobType: string; providerId: ProviderId | null; error: string }) => void;
 }
 
 /**
@@ -50,13 +53,17 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
         tentativeUsers.add(userId);
         picked.push(doc);
       }
-      const results = await Promise.all(picked.map((doc) => tryClaim(db, doc, options)));
-      for (const lease of results) {
-        if (lease) {
-          claimed.push(lease);
-          options.users?.seen.add(lease.job.userId);
+      // Settled one by one: a failing update must not discard the leases taken beside it.
+      const results = await Promise.allSettled(picked.map((doc) => tryClaim(db, doc, options)));
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled' && result.value) {
+          claimed.push(result.value);
+          options.users?.seen.add(result.value.job.userId);
         } else {
           contended = true;
+          if (result.status === 'rejected') {
+            console.warn('claiming a job failed; it stays queued', { jobId: picked[i]!.id, error: errorMessage(result.reason) });
+          }
         }
       }
       // Other workers are reading the same head of the queue: spread out over the rest of
@@ -69,7 +76,12 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
 }
 
 async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: ClaimOptions): Promise<JobLease | null> {
-  const before = jobFromSnapshot(doc);
+  const parsed = jobDocumentSchema.safeParse(doc.data());
+  if (!parsed.success) {
+    await rejectMalformed(db, doc, parsed.error.issues[0]!, options);
+    return null;
+  }
+  const before: Job = { id: doc.id, ...parsed.data };
   const now = Timestamp.now();
   const expiresAt = Timestamp.fromMillis(now.toMillis() + options.leaseMs);
   try {
@@ -96,6 +108,44 @@ async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: Clai
     if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) return null;
     throw error;
   }
+}
+
+/**
+ * A job document that does not parse can never run: it fails at once with the reason, and
+ * frees its dedupe slot when the slot is its own, so one bad document never blocks the queue.
+ */
+async function rejectMalformed(
+  db: Firestore,
+  doc: QueryDocumentSnapshot,
+  issue: { path: PropertyKey[]; message: string },
+  options: ClaimOptions,
+): Promise<void> {
+  const field = issue.path.map(String).join('.') || 'document';
+  const error = `job document is malformed: ${field}: ${issue.message}`;
+  const batch = db.batch();
+  batch.update(
+    doc.ref,
+    { status: 'failed', lease: null, lastError: error, finishedAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() },
+    { lastUpdateTime: doc.updateTime },
+  );
+  const dedupeKey = doc.get('dedupeKey') as unknown;
+  if (typeof dedupeKey === 'string' && dedupeKey.length > 0) {
+    const lock = await lockRef(db, dedupeKey).get();
+    if (lock.exists && lock.get('jobId') === doc.id) batch.delete(lock.ref, { lastUpdateTime: lock.updateTime! });
+  }
+  try {
+    await batch.commit();
+  } catch (e) {
+    if (hasCode(e, GRPC.FAILED_PRECONDITION) || hasCode(e, GRPC.NOT_FOUND)) return;
+    throw e;
+  }
+  const providerId = doc.get('providerId') as unknown;
+  options.onRejected?.({
+    id: doc.id,
+    jobType: String(doc.get('jobType')),
+    providerId: typeof providerId === 'string' ? (providerId as ProviderId) : null,
+    error,
+  });
 }
 
 function shuffleWithinPriority(docs: QueryDocumentSnapshot[], from: number): void {

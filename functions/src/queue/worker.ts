@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
+import pRetry from 'p-retry';
 import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
@@ -31,21 +32,36 @@ export interface WorkerOptions {
   handlers: HandlerRegistry;
 }
 
-export type JobResult = 'succeeded' | 'retried' | 'failed' | 'continued' | 'lease-lost';
+/** `abandoned`: the outcome could not be written (Firestore kept failing); the lease expires and a stale reset takes the job back. */
+export type JobResult = 'succeeded' | 'retried' | 'failed' | 'continued' | 'lease-lost' | 'abandoned';
 
 export interface WorkerReport {
   workerId: string;
   counts: EventCounts;
   circuitsOpened: ProviderId[];
-  stopReason: 'max-jobs' | 'queue-empty' | 'time-budget';
+  stopReason: 'max-jobs' | 'queue-empty' | 'time-budget' | 'claim-failed';
   jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string }[];
   durationMs: number;
+}
+
+/** Outcome writes are retried through short Firestore hiccups before the job is left to the stale reset. */
+const OUTCOME_WRITE_RETRIES = 3;
+
+async function writeOutcome<T>(write: () => Promise<T>): Promise<T> {
+  return pRetry(write, {
+    retries: OUTCOME_WRITE_RETRIES,
+    minTimeout: 200,
+    factor: 2,
+    shouldRetry: ({ error }) => !(error instanceof LeaseLostError),
+  });
 }
 
 /**
  * Claims and runs due jobs with bounded parallelism until maxJobs, an empty queue or the
  * time budget. Claiming happens whenever a slot frees up, so slow platform calls never
- * leave the other slots idle.
+ * leave the other slots idle. Every claimed job is settled before the call returns, and
+ * nothing after a job's outcome (circuit bookkeeping, a failing claim) can reject the call
+ * while other jobs are in flight.
  */
 export async function runWorker(db: Firestore, options: WorkerOptions): Promise<WorkerReport> {
   const started = Date.now();
@@ -60,55 +76,79 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
   const running = new Set<Promise<void>>();
   let claimedTotal = 0;
 
+  const bookkeeping = async (what: string, job: JobLease['job'], work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      // The job's outcome is already written and final; a missed circuit update only delays a pause.
+      console.warn('circuit bookkeeping failed', { what, jobId: job.id, providerId: job.providerId, error: errorMessage(error) });
+    }
+  };
+
   const runOne = async (lease: JobLease): Promise<void> => {
     const { job } = lease;
     const entry: WorkerReport['jobs'][number] = { id: job.id, jobType: job.jobType, providerId: job.providerId, result: 'failed' };
     report.jobs.push(entry);
     counts.processed++;
     const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - Date.now()));
+    let outcome: JobOutcome | void = undefined;
+    let failure: { error: unknown } | null = null;
     try {
-      const outcome = await runHandler(db, lease, options.handlers, timeoutMs);
-      counts.queued += outcome?.queued ?? 0;
-      counts.duplicates += outcome?.duplicates ?? 0;
-      counts.rowsWritten += outcome?.rowsWritten ?? 0;
-      counts.apiCalls += outcome?.apiCalls ?? 0;
-      if (outcome?.continueWith) {
-        await lease.continueWith(outcome.continueWith);
-        entry.result = 'continued';
-      } else {
-        await lease.succeed(outcome?.progress);
-        entry.result = 'succeeded';
-      }
-      counts.succeeded++;
-      const circuit = job.providerId ? circuits.get(job.providerId) : undefined;
-      if (circuit && circuit.consecutiveFailures > 0) {
-        await recordProviderSuccess(db, circuit.providerId);
-        circuit.consecutiveFailures = 0;
-      }
+      outcome = await runHandler(db, lease, options.handlers, timeoutMs);
     } catch (error) {
+      failure = { error };
+    } finally {
+      lease.close();
+    }
+    try {
+      if (!failure) {
+        const result = outcome ?? {};
+        counts.queued += result.queued ?? 0;
+        counts.duplicates += result.duplicates ?? 0;
+        counts.rowsWritten += result.rowsWritten ?? 0;
+        counts.apiCalls += result.apiCalls ?? 0;
+        if (result.continueWith) {
+          await writeOutcome(() => lease.continueWith(result.continueWith!));
+          entry.result = 'continued';
+        } else {
+          await writeOutcome(() => lease.succeed(result.progress));
+          entry.result = 'succeeded';
+        }
+        counts.succeeded++;
+        const circuit = job.providerId ? circuits.get(job.providerId) : undefined;
+        if (circuit && circuit.consecutiveFailures > 0) {
+          await bookkeeping('success', job, async () => {
+            await recordProviderSuccess(db, circuit.providerId);
+            circuit.consecutiveFailures = 0;
+          });
+        }
+        return;
+      }
+      const { error } = failure;
       entry.error = errorMessage(error);
       if (error instanceof LeaseLostError) {
         entry.result = 'lease-lost';
         return;
       }
-      try {
-        entry.result = await lease.fail(error, options.retry);
-      } catch (writeError) {
-        if (!(writeError instanceof LeaseLostError)) throw writeError;
-        entry.result = 'lease-lost';
-        return;
-      }
+      entry.result = await writeOutcome(() => lease.fail(error, options.retry));
       if (entry.result === 'failed') counts.failed++;
       else counts.retried++;
       if (job.providerId && !(error instanceof PermanentJobError)) {
-        const opened = await recordProviderFailure(db, job.providerId, entry.error, options.circuit);
-        const circuit = circuits.get(job.providerId);
-        if (circuit) circuit.consecutiveFailures++;
-        if (opened) {
-          paused.add(job.providerId);
-          report.circuitsOpened.push(job.providerId);
-        }
+        const providerId = job.providerId;
+        await bookkeeping('failure', job, async () => {
+          const opened = await recordProviderFailure(db, providerId, entry.error!, options.circuit);
+          const circuit = circuits.get(providerId);
+          if (circuit) circuit.consecutiveFailures++;
+          if (opened) {
+            paused.add(providerId);
+            report.circuitsOpened.push(providerId);
+          }
+        });
       }
+    } catch (writeError) {
+      entry.error = errorMessage(writeError);
+      entry.result = writeError instanceof LeaseLostError ? 'lease-lost' : 'abandoned';
+      if (entry.result === 'abandoned') console.warn('job outcome could not be written; the stale reset will take it back', { jobId: job.id, error: entry.error });
     }
   };
 
@@ -123,15 +163,28 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     }
     const free = options.concurrency - running.size;
     if (free > 0) {
-      const leases = await claimJobs(db, {
-        workerId,
-        max: Math.min(free, options.maxJobs - claimedTotal),
-        leaseMs,
-        userId: options.userId,
-        jobTypes: options.jobTypes,
-        skipProviders: paused,
-        users,
-      });
+      let leases: JobLease[];
+      try {
+        leases = await claimJobs(db, {
+          workerId,
+          max: Math.min(free, options.maxJobs - claimedTotal),
+          leaseMs,
+          userId: options.userId,
+          jobTypes: options.jobTypes,
+          skipProviders: paused,
+          users,
+          onRejected: (rejected) => {
+            report.jobs.push({ ...rejected, result: 'failed' });
+            counts.processed++;
+            counts.failed++;
+          },
+        });
+      } catch (error) {
+        // Nothing more is claimed in this call; the jobs already running still finish.
+        console.warn('claiming jobs failed', { workerId, error: errorMessage(error) });
+        report.stopReason = 'claim-failed';
+        break;
+      }
       claimedTotal += leases.length;
       for (const lease of leases) {
         const task = runOne(lease).finally(() => running.delete(task));
@@ -175,6 +228,7 @@ async function runHandler(
         db,
         signal: controller.signal,
         reportProgress: (progress) => lease.reportProgress(progress),
+        checkpoint: (progress, payload) => lease.checkpoint(progress, payload),
       }),
       timedOut,
     ]);

@@ -1,6 +1,6 @@
 import type { Firestore, Timestamp } from 'firebase-admin/firestore';
-import { isOpen, jobFromSnapshot, jobsCollection, loadCircuits } from '../queue/index.js';
-import type { Job, JobStatus, ProviderId } from '../schema/index.js';
+import { isOpen, jobsCollection, loadCircuits } from '../queue/index.js';
+import { jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
 
 const iso = (t: Timestamp | null | undefined): string | null => (t ? t.toDate().toISOString() : null);
 
@@ -82,7 +82,11 @@ export async function userStatus(db: Firestore, userId: string) {
       lastError: (doc.get('lastError') as string | null | undefined) ?? null,
     })),
     queue: { queued, running, failed },
-    recentJobs: recent.docs.map((doc) => jobView(jobFromSnapshot(doc))),
+    // A malformed job (the worker fails it with its reason) is left out rather than failing the whole view.
+    recentJobs: recent.docs.flatMap((doc) => {
+      const parsed = jobDocumentSchema.safeParse(doc.data());
+      return parsed.success ? [jobView({ id: doc.id, ...parsed.data })] : [];
+    }),
     pausedProviders: [...circuits.values()]
       .filter((c) => isOpen(c))
       .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString(), lastError: c.lastError })),

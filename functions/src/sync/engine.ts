@@ -57,7 +57,8 @@ export async function syncWindow(
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
-  const { written, unchanged } = await writeMetrics(db, request.userId, rows, await existing, writeOptions);
+  request.signal?.throwIfAborted();
+  const { written, unchanged } = await writeMetrics(db, request.userId, rows, await existing, { ...writeOptions, signal: request.signal });
   return {
     rowsFetched: rows.length,
     rowsWritten: written,

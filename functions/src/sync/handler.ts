@@ -63,7 +63,9 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
  * the platform's hint; transient errors retry with backoff; bad data fails naming the
  * record.
  */
-async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown): Promise<never> {
+async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown, signal: AbortSignal): Promise<never> {
+  // A timed-out job records nothing more: the worker has already settled it.
+  signal.throwIfAborted();
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
@@ -81,10 +83,11 @@ function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHand
     const window = lookbackWindow(days, p.timezone);
     try {
       const result = await syncWindow(db, options.connectors, { ...p, window, signal }, options.writeOptions);
+      signal.throwIfAborted();
       await recordSyncResult(db, p.userId, p.providerId, { ok: true });
       return { rowsWritten: result.rowsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
     } catch (error) {
-      return classify(db, p, error);
+      return classify(db, p, error, signal);
     }
   };
 }
@@ -106,11 +109,12 @@ function backfillState(job: Job, days: number, chunkDays: number, timezone: stri
 /**
  * History in chunks, oldest first. Each run handles a few chunks and then continues as the
  * same job (keeping its dedupe slot), so a two-year backfill never holds a worker for long
- * and shows progress { done, total } with an ETA while it runs.
+ * and shows progress { done, total } with an ETA while it runs. The plan and its position
+ * are saved after every chunk: a retry after a timeout or a crash resumes at the next chunk.
  */
 function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   const connectors = options.backfillConnectors ?? options.connectors;
-  return async ({ job, signal, reportProgress }: JobContext): Promise<JobOutcome> => {
+  return async ({ job, signal, checkpoint }: JobContext): Promise<JobOutcome> => {
     const p = await prepare(db, job);
     const days = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : 730;
     const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
@@ -127,10 +131,10 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
         rowsWritten += result.rowsWritten;
         apiCalls += result.apiCalls;
         state.next = i + 1;
-        await reportProgress({ done: state.next, total });
+        await checkpoint({ done: state.next, total }, { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state });
       }
     } catch (error) {
-      return classify(db, p, error);
+      return classify(db, p, error, signal);
     }
     const progress = { done: state.next, total };
     if (state.next < total) {

@@ -79,6 +79,8 @@ export interface WriteOptions {
   batchSize?: number;
   /** Called after each batch is durable; a test uses it to simulate a crash mid-sync. */
   onBatchWritten?: (written: number) => void;
+  /** The job's signal: once it is aborted (timeout), no further batch is started. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -98,6 +100,8 @@ export async function writeMetrics(
   const fetchedAt = Timestamp.now();
   let written = 0;
   for (let i = 0; i < changed.length; i += batchSize) {
+    // A timed-out job must stop writing: its retry may already be running elsewhere.
+    options.signal?.throwIfAborted();
     const writer = db.bulkWriter();
     const failures: Error[] = [];
     for (const row of changed.slice(i, i + batchSize)) {
