@@ -2,7 +2,7 @@ import { Timestamp } from 'firebase-admin/firestore';
 import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
+import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
   integrationDocumentSchema,
@@ -43,7 +43,7 @@ async function finishRun(
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
   | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; eventId: string }
-  | { operation: 'reset_stale_jobs'; reset: number; failed: number; eventId: string };
+  | { operation: 'reset_stale_jobs'; reset: number; failed: number; locksFreed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
   const started = Date.now();
@@ -77,11 +77,15 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
     }
     case 'reset_stale_jobs': {
-      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000 });
+      const maxRunMs = body.maxRunMinutes * 60_000;
+      const result = await resetStaleJobs(ctx.db, { maxRunMs });
+      // A lock whose job is gone would make every enqueue of its slot a duplicate forever.
+      const locksFreed = await releaseOrphanedLocks(ctx.db, { olderThanMs: maxRunMs });
       counts.reset = result.reset;
       counts.failed = result.failed;
+      counts.deleted = locksFreed;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
-      return { operation: body.operation, reset: result.reset, failed: result.failed, eventId };
+      return { operation: body.operation, reset: result.reset, failed: result.failed, locksFreed, eventId };
     }
   }
 }
