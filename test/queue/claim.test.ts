@@ -43,12 +43,16 @@ describe('a worker call settles every job it claimed', () => {
     const { result: report, fired } = await withWriteFaults(faults, () =>
       runWorker(
         fb.db,
-        workerOptions({
-          'scheduled-sync': async ({ job }) => {
-            if (job.userId === 'fails') throw new Error('platform hiccup');
-            await sleep(300);
+        workerOptions(
+          {
+            'scheduled-sync': async ({ job }) => {
+              if (job.userId === 'fails') throw new Error('platform hiccup');
+              await sleep(300);
+            },
           },
-        }),
+          // The retry is not due again within this call.
+          { retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 3 } },
+        ),
       ),
     );
     assert.deepEqual(fired, [1, 1]);

@@ -79,3 +79,63 @@ export async function recordProviderSuccess(db: Firestore, providerId: ProviderI
     .doc(providerId)
     .set({ consecutiveFailures: 0, openUntil: null, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
 }
+
+/** How stale a worker's view of the circuits may get: another worker may open one meanwhile. */
+const CIRCUIT_REFRESH_MS = 15_000;
+
+/**
+ * One worker call's view of the circuits: which providers are paused (open), which are
+ * half-open (cool-down over, failures not yet cleared: one trial job at a time), re-read
+ * every 15 s so a circuit opened by another worker is honoured here too.
+ */
+export class CircuitView {
+  private states = new Map<ProviderId, CircuitState>();
+  private loadedAt = 0;
+  /** Providers opened by this worker since the last load. */
+  private readonly openedHere = new Set<ProviderId>();
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly policy: CircuitPolicy,
+  ) {}
+
+  async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.loadedAt < CIRCUIT_REFRESH_MS) return;
+    this.states = await loadCircuits(this.db);
+    this.loadedAt = Date.now();
+    this.openedHere.clear();
+  }
+
+  /** Open circuits: their jobs are not claimed. */
+  paused(): Set<ProviderId> {
+    const now = Date.now();
+    return new Set([...this.states.values()].filter((c) => this.openedHere.has(c.providerId) || isOpen(c, now)).map((c) => c.providerId));
+  }
+
+  /** Cool-down over but not yet closed by a success: one job at a time tries the provider. */
+  halfOpen(): Set<ProviderId> {
+    const paused = this.paused();
+    return new Set(
+      [...this.states.values()]
+        .filter((c) => !paused.has(c.providerId) && c.consecutiveFailures >= this.policy.failureThreshold)
+        .map((c) => c.providerId),
+    );
+  }
+
+  async recordSuccess(providerId: ProviderId): Promise<void> {
+    const state = this.states.get(providerId);
+    if (!state || state.consecutiveFailures === 0) return;
+    await recordProviderSuccess(this.db, providerId);
+    state.consecutiveFailures = 0;
+    state.openUntil = null;
+  }
+
+  /** Returns true when this failure opened the circuit. */
+  async recordFailure(providerId: ProviderId, error: string): Promise<boolean> {
+    const opened = await recordProviderFailure(this.db, providerId, error, this.policy);
+    const state = this.states.get(providerId);
+    if (state) state.consecutiveFailures++;
+    if (opened) this.openedHere.add(providerId);
+    return opened;
+  }
+}

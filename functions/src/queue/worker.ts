@@ -4,7 +4,7 @@ import pRetry from 'p-retry';
 import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
-import { isOpen, loadCircuits, recordProviderFailure, recordProviderSuccess, type CircuitPolicy } from './circuit.js';
+import { CircuitView, type CircuitPolicy } from './circuit.js';
 import { JobTimeoutError, LeaseLostError, PermanentJobError, errorMessage } from './errors.js';
 import type { HandlerRegistry, JobOutcome } from './handlers.js';
 import type { JobLease } from './lease.js';
@@ -70,8 +70,9 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
   const leaseMs = options.leaseMs ?? options.jobTimeoutMs + 60_000;
   const counts = emptyCounts();
   const report: WorkerReport = { workerId, counts, circuitsOpened: [], stopReason: 'queue-empty', jobs: [], durationMs: 0 };
-  const circuits = await loadCircuits(db);
-  const paused = new Set<string>([...circuits.values()].filter((c) => isOpen(c)).map((c) => c.providerId));
+  const circuits = new CircuitView(db, options.circuit);
+  await circuits.refresh(true);
+  const trialsTaken = new Set<string>();
   const users = options.maxUsers ? { seen: new Set<string>(), max: options.maxUsers } : undefined;
   const running = new Set<Promise<void>>();
   let claimedTotal = 0;
@@ -115,11 +116,11 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
           entry.result = 'succeeded';
         }
         counts.succeeded++;
-        const circuit = job.providerId ? circuits.get(job.providerId) : undefined;
-        if (circuit && circuit.consecutiveFailures > 0) {
+        const providerId = job.providerId;
+        if (providerId) {
           await bookkeeping('success', job, async () => {
-            await recordProviderSuccess(db, circuit.providerId);
-            circuit.consecutiveFailures = 0;
+            await circuits.recordSuccess(providerId);
+            trialsTaken.delete(providerId);
           });
         }
         return;
@@ -136,13 +137,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       if (job.providerId && !(error instanceof PermanentJobError)) {
         const providerId = job.providerId;
         await bookkeeping('failure', job, async () => {
-          const opened = await recordProviderFailure(db, providerId, entry.error!, options.circuit);
-          const circuit = circuits.get(providerId);
-          if (circuit) circuit.consecutiveFailures++;
-          if (opened) {
-            paused.add(providerId);
-            report.circuitsOpened.push(providerId);
-          }
+          if (await circuits.recordFailure(providerId, entry.error!)) report.circuitsOpened.push(providerId);
         });
       }
     } catch (writeError) {
@@ -165,13 +160,15 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     if (free > 0) {
       let leases: JobLease[];
       try {
+        await circuits.refresh();
         leases = await claimJobs(db, {
           workerId,
           max: Math.min(free, options.maxJobs - claimedTotal),
           leaseMs,
           userId: options.userId,
           jobTypes: options.jobTypes,
-          skipProviders: paused,
+          skipProviders: circuits.paused(),
+          trials: { providers: circuits.halfOpen(), taken: trialsTaken },
           users,
           onRejected: (rejected) => {
             report.jobs.push({ ...rejected, result: 'failed' });
