@@ -4,7 +4,8 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig, type Config } from './config/index.js';
 import type { HandlerRegistry } from './queue/index.js';
 import { createConnectors } from './providers/index.js';
-import { fanOutHandler } from './scheduler/fanout.js';
+import { createFanOutHandler } from './scheduler/fanout.js';
+import { PROVIDER_IDS } from './schema/index.js';
 import { createSyncHandlers } from './sync/handler.js';
 
 /** Everything a request needs, built once per instance; tests build their own. */
@@ -29,8 +30,8 @@ export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry 
     http: { concurrency: Math.max(1, Math.floor(BACKFILL_BASE_CONCURRENCY * backfillRateShare)) },
   });
   return {
-    'fan-out': fanOutHandler,
-    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays }),
+    'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts }),
+    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays, missingSettings: config.missingProviderSettings }),
   };
 }
 

@@ -50,6 +50,13 @@ describe('index coverage rules', () => {
     assert.notEqual(missingIndex(shape(db.collection('users/u/integrations').where('status', '==', 'connected')), { indexes: [], fieldOverrides: [override] }), null);
   });
 
+  it('equality filters only: served by a composite of exactly those fields, or by merged single-field indexes', () => {
+    const unscheduled = shape(integrations.where('status', '==', 'connected').where('automation.enabled', '==', true).where('nextRunAt', '==', null).orderBy(FieldPath.documentId()));
+    const composite = { collectionGroup: 'integrations', queryScope: 'COLLECTION_GROUP' as const, fields: ['status', 'automation.enabled', 'nextRunAt'].map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })) };
+    assert.equal(missingIndex(unscheduled, { indexes: [composite] }), null);
+    assert.notEqual(missingIndex(unscheduled, { indexes: [{ ...composite, fields: composite.fields.slice(0, 2) }] }), null);
+  });
+
   it('a document-id order-by needs nothing extra', () => {
     const due = shape(integrations.where('status', '==', 'connected').where('automation.enabled', '==', true).where('nextRunAt', '<=', now).orderBy('nextRunAt').orderBy(FieldPath.documentId()));
     const index = { collectionGroup: 'integrations', queryScope: 'COLLECTION_GROUP' as const, fields: ['status', 'automation.enabled', 'nextRunAt'].map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })) };

@@ -7,7 +7,7 @@
  *   explicitly, lexicographically), each with its direction. The document id ends every
  *   index implicitly.
  * - Single-field indexes serve a query with at most one field in total, and queries with
- *   only equality filters (merged). Collection scope has them automatically unless a field
+ *   only equality filters (merged); a composite of exactly those equality fields does too. Collection scope has them automatically unless a field
  *   override replaces them; collection-group scope only through `fieldOverrides`.
  * - An index serves only queries of its own scope (collection or collection group).
  */
@@ -125,6 +125,7 @@ export function missingIndex(shape: QueryShape, file: IndexesFile): { reason: st
   const wanted = (field: string, kind: string) => ({ collectionGroup: shape.collectionGroup, fieldPath: field, indexes: [{ [kind === 'CONTAINS' ? 'arrayConfig' : 'order']: kind, queryScope: shape.scope }] });
 
   const filterFields = shape.equalities.length + shape.contains.length;
+  if (file.indexes.some((index) => compositeServes(index, shape, order))) return null;
   if (order.length === 0) {
     const lacking = [
       ...shape.equalities.filter((f) => !single(f).has('ASCENDING') && !single(f).has('DESCENDING')).map((f) => wanted(f, 'ASCENDING')),
@@ -137,7 +138,6 @@ export function missingIndex(shape: QueryShape, file: IndexesFile): { reason: st
     const [only] = order;
     if (single(only!.field).has(only!.direction)) return null;
   }
-  if (file.indexes.some((index) => compositeServes(index, shape, order))) return null;
   const add = {
     collectionGroup: shape.collectionGroup,
     queryScope: shape.scope,

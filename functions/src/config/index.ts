@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ProviderId } from '../schema/index.js';
 
 const intFromEnv = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -82,6 +83,8 @@ export interface Config {
   };
   /** Connector settings for each platform that is configured; secrets included, never logged. */
   readonly providers: ProvidersConfig;
+  /** Per platform, the settings it still needs before it can be synced (empty when configured). */
+  readonly missingProviderSettings: Readonly<Record<ProviderId, readonly string[]>>;
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
     providers: Object.freeze(providersFrom(v)),
+    missingProviderSettings: Object.freeze(missingProviderSettings(v)),
     runningInEmulator,
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
@@ -164,6 +168,24 @@ function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
     config.tiktok = { ...defined({ apiBaseUrl: v.TIKTOK_API_BASE_URL }), appId: v.TIKTOK_APP_ID, secret: v.TIKTOK_APP_SECRET };
   }
   return config;
+}
+
+/** The settings each platform's app needs, by name, as an operator would set them. */
+const PROVIDER_SETTINGS: Record<ProviderId, readonly (keyof z.infer<typeof envSchema>)[]> = {
+  google: ['GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'],
+  linkedin: ['LINKEDIN_CLIENT_ID', 'LINKEDIN_CLIENT_SECRET'],
+  tiktok: ['TIKTOK_APP_ID', 'TIKTOK_APP_SECRET'],
+  meta: [],
+};
+
+function missingProviderSettings(v: z.infer<typeof envSchema>): Record<ProviderId, string[]> {
+  const missing = (id: ProviderId) => PROVIDER_SETTINGS[id].filter((key) => !v[key]);
+  return {
+    google: missing('google'),
+    linkedin: missing('linkedin'),
+    tiktok: missing('tiktok'),
+    meta: v.META_ENABLED === 'true' ? [] : ['META_ENABLED=true'],
+  };
 }
 
 /** The config as safe to log: secrets replaced by whether they are set. */

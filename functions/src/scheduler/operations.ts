@@ -61,6 +61,7 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
           priority: null,
         },
         PROCESS_ALL_USERS_KEY,
+        ctx.config.queue.maxAttempts,
       );
       if (result.duplicate) counts.duplicates = 1;
       else counts.queued = 1;
@@ -146,6 +147,7 @@ export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promis
         priority: body.priority ?? null,
       },
       scheduleAllUsersKey(body.providerId ?? null),
+      ctx.config.queue.maxAttempts,
     );
     jobs.push({ providerId: body.providerId ?? null, jobId: result.jobId, duplicate: result.duplicate });
   } else {

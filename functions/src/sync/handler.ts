@@ -23,6 +23,8 @@ export interface SyncHandlerOptions {
   backfillChunkDays?: number;
   /** Chunks one backfill run handles before it yields the worker slot. Default 4. */
   backfillChunksPerRun?: number;
+  /** The settings a platform without a connector still needs, named when its job fails. */
+  missingSettings?: Partial<Record<ProviderId, readonly string[]>>;
   writeOptions?: WriteOptions;
 }
 
@@ -35,11 +37,16 @@ interface Prepared {
   credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
 }
 
-async function prepare(db: Firestore, job: Job): Promise<Prepared> {
+async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, options: SyncHandlerOptions): Promise<Prepared> {
   const providerId = job.providerId;
   if (!providerId) throw new PermanentJobError(`job ${job.id} names no provider`);
-  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
   const label = PROVIDER_LABELS[providerId];
+  if (!connectors.has(providerId)) {
+    // The operator's to fix, not the user's: fail at once, without retries or a circuit.
+    const missing = options.missingSettings?.[providerId] ?? [];
+    throw new PermanentJobError(`${label} is not configured on the server${missing.length > 0 ? `: set ${missing.join(', ')}` : ''}`);
+  }
+  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
   if (!integration) throw new PermanentJobError(`${label} is not connected for user ${job.userId}`);
   if (integration.status === 'disconnected') throw new PermanentJobError(`${label} was disconnected; nothing to sync`);
   if (!integration.accountId || !credentials) {
@@ -77,7 +84,7 @@ async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'
 
 function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   return async ({ job, signal }: JobContext): Promise<JobOutcome> => {
-    const p = await prepare(db, job);
+    const p = await prepare(db, job, options.connectors, options);
     const timeframe = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : null;
     const days = timeframe ?? p.lookbackDays ?? RESTATEMENT_DAYS[p.providerId];
     const window = lookbackWindow(days, p.timezone);
@@ -115,7 +122,7 @@ function backfillState(job: Job, days: number, chunkDays: number, timezone: stri
 function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   const connectors = options.backfillConnectors ?? options.connectors;
   return async ({ job, signal, checkpoint }: JobContext): Promise<JobOutcome> => {
-    const p = await prepare(db, job);
+    const p = await prepare(db, job, connectors, options);
     const days = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : 730;
     const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
     const total = state.chunks.length;
