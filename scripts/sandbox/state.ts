@@ -23,6 +23,8 @@ export interface ProviderFaults {
   expiredTokens?: boolean;
   /** Every access token and refresh token is refused. */
   revoked?: boolean;
+  /** A refresh token works once: each refresh issues a new one and spends the old (TikTok, some Google setups). */
+  rotateRefreshTokens?: boolean;
   /** Extra delay on every page after the first. */
   slowPageMs?: number;
   /** The next N data requests are refused as malformed, in the platform's style. */
@@ -74,6 +76,7 @@ export type DataFault = { type: 'server-error' } | { type: 'rate-limit'; retryAf
 export class SandboxState {
   private readonly providers = new Map<ProviderId, ProviderState>();
   private readonly tokens = new Map<string, { provider: ProviderId; seq: number }>();
+  private readonly spentRefreshTokens = new Set<string>();
   private seq = 0;
   private log: RequestLogEntry[] = [];
   latencyMs: number;
@@ -151,8 +154,11 @@ export class SandboxState {
     return 'ok';
   }
 
+  /** Asked once per refresh request: with rotation on, a usable token is spent by the asking. */
   refreshTokenUsable(provider: ProviderId, token: string | null): boolean {
-    return !!token && !this.state(provider).faults.revoked;
+    if (!token || this.state(provider).faults.revoked || this.spentRefreshTokens.has(token)) return false;
+    if (this.state(provider).faults.rotateRefreshTokens) this.spentRefreshTokens.add(token);
+    return true;
   }
 
   record(entry: RequestLogEntry): void {

@@ -143,7 +143,7 @@ export class GoogleAdsConnector implements Connector {
     if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
     assertWindow(PROVIDER, input.window);
     const customerId = normalizeCustomerId(input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(
       PROVIDER,
       input.credentials,

@@ -2,7 +2,8 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../providers/index.js';
 import { PermanentError } from '../providers/index.js';
 import type { ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
-import { readExistingMetrics, saveCredentials, writeMetrics, type WriteOptions } from './store.js';
+import { StoredCredentialRefresher } from './credentials.js';
+import { readExistingMetrics, writeMetrics, type WriteOptions } from './store.js';
 
 export interface SyncWindowRequest {
   userId: string;
@@ -20,7 +21,7 @@ export interface SyncWindowResult {
   rowsWritten: number;
   rowsUnchanged: number;
   apiCalls: number;
-  /** The credentials in force after the sync (refreshed ones are already stored). */
+  /** The credentials in force after the sync (refreshed ones were stored when issued). */
   credentials: ProviderCredentials;
 }
 
@@ -39,7 +40,9 @@ export async function syncWindow(
   const kinds = request.kinds ?? connector.reportKinds;
   const existing = readExistingMetrics(db, request.userId, request.providerId, request.window);
   existing.catch(() => undefined);
-  const input = { account: request.accountId, window: request.window, signal: request.signal };
+  // Refreshed credentials are stored the moment they are issued (see StoredCredentialRefresher).
+  const refresher = new StoredCredentialRefresher(db, request.userId, request.providerId);
+  const input = { account: request.accountId, window: request.window, signal: request.signal, refresher };
   let results: FetchReportResult[];
   if (tokenMayExpire(request.credentials)) {
     // Kinds share one token: the first kind goes alone so that only it refreshes the
@@ -53,7 +56,6 @@ export async function syncWindow(
     results = await Promise.all(kinds.map((kind) => connector.fetchReport(kind, { ...input, credentials: request.credentials })));
   }
   const refreshed = results.map((r) => r.credentials).filter((c) => c !== undefined).at(-1);
-  if (refreshed) await saveCredentials(db, request.userId, request.providerId, refreshed);
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
