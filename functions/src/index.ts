@@ -1,5 +1,6 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onRequest } from 'firebase-functions/v2/https';
+import { FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
 import { createAppContext, type AppContext } from './context.js';
 import { createEndpoints } from './http/endpoints.js';
 
@@ -9,11 +10,12 @@ const cronSecret = defineSecret('INTEGRATIONS_CRON_SECRET');
 let context: AppContext | undefined;
 const endpoints = createEndpoints(() => (context ??= createAppContext()));
 
-const guarded = { secrets: [cronSecret], timeoutSeconds: 540, memory: '512MiB' as const };
+const guarded = { secrets: [cronSecret], memory: '512MiB' as const };
+const timeout = FUNCTION_TIMEOUT_SECONDS;
 
-export const cron = onRequest({ ...guarded, timeoutSeconds: 120 }, endpoints.cron);
-export const worker = onRequest(guarded, endpoints.worker);
-export const schedule = onRequest({ ...guarded, timeoutSeconds: 60, cors: true }, endpoints.schedule);
-export const process = onRequest(guarded, endpoints.process);
-export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: 30, cors: true }, endpoints.health);
-export const status = onRequest({ timeoutSeconds: 30, cors: true }, endpoints.status);
+export const cron = onRequest({ ...guarded, timeoutSeconds: timeout.cron }, endpoints.cron);
+export const worker = onRequest({ ...guarded, timeoutSeconds: timeout.worker }, endpoints.worker);
+export const schedule = onRequest({ ...guarded, timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
+export const process = onRequest({ ...guarded, timeoutSeconds: timeout.process }, endpoints.process);
+export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: timeout.health, cors: true }, endpoints.health);
+export const status = onRequest({ timeoutSeconds: timeout.status, cors: true }, endpoints.status);

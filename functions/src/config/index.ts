@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderId } from '../schema/index.js';
+import { queueTimeProblems } from './limits.js';
 
 const intFromEnv = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -29,6 +30,8 @@ const envSchema = z.object({
   JOB_TIMEOUT_MS: intFromEnv(120_000, 100, 3_600_000),
   WORKER_CONCURRENCY: intFromEnv(8, 1, 64),
   WORKER_BUDGET_MS: intFromEnv(480_000, 1_000, 3_600_000),
+  /** Added to JOB_TIMEOUT_MS for a job's lease: time for its outcome to be written. */
+  JOB_LEASE_MARGIN_MS: intFromEnv(60_000, 1_000, 3_600_000),
   CIRCUIT_FAILURE_THRESHOLD: intFromEnv(5, 1, 1_000),
   CIRCUIT_COOLDOWN_MS: intFromEnv(600_000, 1_000, 86_400_000),
   /** Platform API origins; unset means the real platforms. `npm start` points them at the sandbox. */
@@ -78,6 +81,7 @@ export interface Config {
     readonly jobTimeoutMs: number;
     readonly concurrency: number;
     readonly workerBudgetMs: number;
+    readonly leaseMarginMs: number;
     readonly circuitFailureThreshold: number;
     readonly circuitCooldownMs: number;
   };
@@ -88,8 +92,10 @@ export interface Config {
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
-  /** Human-readable problems, each naming the variable (never its value). */
+  /** Human-readable problems, each naming the variable (never a secret's value). */
   readonly problems: readonly string[];
+  /** The queue's time settings that do not fit together: the worker refuses to run while any is here. */
+  readonly unsafeQueueSettings: readonly string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -115,8 +121,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const runningInEmulator = v.FUNCTIONS_EMULATOR === 'true';
   if (v.FIREBASE_AUTH_EMULATOR_HOST && !runningInEmulator) {
-    problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens would not be verified');
+    problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens cannot be verified, so every signed-in call is refused');
   }
+  const unsafeQueueSettings = queueTimeProblems({ jobTimeoutMs: v.JOB_TIMEOUT_MS, workerBudgetMs: v.WORKER_BUDGET_MS, leaseMarginMs: v.JOB_LEASE_MARGIN_MS });
+  problems.push(...unsafeQueueSettings);
   return Object.freeze({
     cronSecret: problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
     adminEmails: Object.freeze([...v.ADMIN_EMAILS]),
@@ -132,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobTimeoutMs: v.JOB_TIMEOUT_MS,
       concurrency: v.WORKER_CONCURRENCY,
       workerBudgetMs: v.WORKER_BUDGET_MS,
+      leaseMarginMs: v.JOB_LEASE_MARGIN_MS,
       circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
@@ -141,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
     problems: Object.freeze(problems),
+    unsafeQueueSettings: Object.freeze(unsafeQueueSettings),
   });
 }
 

@@ -1,7 +1,8 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
+import { ConflictError, InvalidInputError, MisconfiguredError, NotFoundError } from '../errors.js';
 import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
@@ -78,6 +79,8 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
     }
     case 'reset_stale_jobs': {
+      const tooShort = maxRunMinutesProblem(body.maxRunMinutes, ctx.config.queue);
+      if (tooShort) throw new InvalidInputError(tooShort, 'maxRunMinutes');
       const maxRunMs = body.maxRunMinutes * 60_000;
       const result = await resetStaleJobs(ctx.db, { maxRunMs });
       // A lock whose job is gone would make every enqueue of its slot a duplicate forever.
@@ -105,6 +108,8 @@ export async function runWorkerCall(
   source: Extract<EventSource, 'worker' | 'process'>,
 ): Promise<WorkerReport & { eventId: string }> {
   const q = ctx.config.queue;
+  // A worker with settings that do not fit together would claim nothing, or be killed mid-job.
+  if (ctx.config.unsafeQueueSettings.length > 0) throw new MisconfiguredError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
   const report = await runWorker(ctx.db, {
     maxJobs: call.maxJobs,
     maxUsers: call.maxUsers,
@@ -112,6 +117,7 @@ export async function runWorkerCall(
     concurrency: q.concurrency,
     budgetMs: call.budgetMs ?? q.workerBudgetMs,
     jobTimeoutMs: q.jobTimeoutMs,
+    leaseMs: leaseMsOf(q),
     retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,

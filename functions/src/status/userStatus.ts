@@ -87,8 +87,10 @@ export async function userStatus(db: Firestore, userId: string) {
       const parsed = jobDocumentSchema.safeParse(doc.data());
       return parsed.success ? [jobView({ id: doc.id, ...parsed.data })] : [];
     }),
+    // Which platforms are paused and until when; never why: the circuit's last error came
+    // from some user's job, and no user may see another user's errors.
     pausedProviders: [...circuits.values()]
       .filter((c) => isOpen(c))
-      .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString(), lastError: c.lastError })),
+      .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString() })),
   };
 }
