@@ -41,7 +41,7 @@ export async function syncWindow(
   const existing = readExistingMetrics(db, request.userId, request.providerId, request.window);
   existing.catch(() => undefined);
   // Refreshed credentials are stored the moment they are issued (see StoredCredentialRefresher).
-  const refresher = new StoredCredentialRefresher(db, request.userId, request.providerId);
+  const refresher = new StoredCredentialRefresher(db, request.userId, request.providerId, { signal: request.signal });
   const input = { account: request.accountId, window: request.window, signal: request.signal, refresher };
   let results: FetchReportResult[];
   if (tokenMayExpire(request.credentials)) {
