@@ -134,8 +134,11 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       entry.result = await writeOutcome(() => lease.fail(error, options.retry));
       if (entry.result === 'failed') counts.failed++;
       else counts.retried++;
-      if (job.providerId && !(error instanceof PermanentJobError)) {
-        const providerId = job.providerId;
+      const providerId = job.providerId;
+      if (providerId && error instanceof PermanentJobError) {
+        // Says nothing about the platform's health: a half-open provider may try another job.
+        trialsTaken.delete(providerId);
+      } else if (providerId) {
         await bookkeeping('failure', job, async () => {
           if (await circuits.recordFailure(providerId, entry.error!)) report.circuitsOpened.push(providerId);
         });

@@ -1,3 +1,5 @@
+import { FUNCTION_TIMEOUT_SECONDS } from '../config/limits.js';
+
 /**
  * The one definition of what runs when. The local scheduler loop (`npm start`) reads it,
  * and so does the script that creates the Cloud Scheduler jobs.
@@ -12,16 +14,25 @@ export interface ScheduleDefinition {
   endpoint: 'cron' | 'worker';
   body: Record<string, unknown>;
   description: string;
+  /**
+   * Cloud Scheduler's attempt deadline for the call (its default is 180 s): at least the
+   * function's timeout, so a long worker call is not recorded as failed and retried.
+   */
+  attemptDeadlineSeconds: number;
 }
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
+    // Every minute, each call running up to WORKER_BUDGET_MS (8 min) and 1,000 jobs: calls
+    // overlap, so up to eight run at once while there is work, and an idle call costs a few
+    // reads. Capacity 1,000 jobs a minute (docs/architecture.md, "Capacity").
     name: 'ads-hub-worker',
-    cron: '*/5 * * * *',
+    cron: '* * * * *',
     timeZone: 'Etc/UTC',
     endpoint: 'worker',
-    body: { maxJobs: 50 },
+    body: { maxJobs: 1000 },
     description: 'Run due sync jobs',
+    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.worker,
   },
   {
     // Hourly rather than nightly: an integration on the hourly or every-6h cadence would
@@ -32,6 +43,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'process_all_users' },
     description: 'Enqueue a sync for every integration that is due',
+    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
   },
   {
     name: 'ads-hub-reset-stale-jobs',
@@ -40,6 +52,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'reset_stale_jobs' },
     description: 'Requeue jobs whose worker died',
+    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
   },
   {
     name: 'ads-hub-cleanup-old-jobs',
@@ -48,5 +61,6 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'cleanup_old_jobs' },
     description: 'Delete finished jobs and events past the retention',
+    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
   },
 ];

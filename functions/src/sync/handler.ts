@@ -1,5 +1,5 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { PermanentJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { LeaseLostError, PermanentJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
 import {
   AuthExpiredError,
   PermanentError,
@@ -71,8 +71,10 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
  * record.
  */
 async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown, signal: AbortSignal): Promise<never> {
-  // A timed-out job records nothing more: the worker has already settled it.
+  // A timed-out job, or one whose lease was taken over, records nothing more: the job's
+  // outcome is someone else's to write.
   signal.throwIfAborted();
+  if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
