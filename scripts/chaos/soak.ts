@@ -199,6 +199,23 @@ function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
 }
 
 /**
+ * Every lock belongs to an active job and every active job holds its lock, read as one
+ * consistent snapshot (a read-only transaction), so it can be checked while workers run.
+ */
+async function lockProblems(db: Firestore): Promise<string[]> {
+  const [locks, active] = await db.runTransaction(
+    (tx) => Promise.all([tx.get(db.collection(LOCKS_COLLECTION)), tx.get(jobsCollection(db).where('status', 'in', ['queued', 'running']))]),
+    { readOnly: true },
+  );
+  const activeIds = new Set(active.docs.map((d) => d.id));
+  const problems: string[] = [];
+  for (const lock of locks.docs) if (!activeIds.has(String(lock.get('jobId')))) problems.push(`lock ${lock.id} belongs to no active job`);
+  const held = new Map(locks.docs.map((l) => [l.id, String(l.get('jobId'))]));
+  for (const job of active.docs) if (held.get(String(job.get('dedupeKey'))) !== job.id) problems.push(`active job ${job.id} does not hold its lock ${String(job.get('dedupeKey'))}`);
+  return problems;
+}
+
+/**
  * The healthy integrations synced again without any fault, into a project of their own;
  * every metric document of the soak must equal this run's. Returns the users that differ.
  */
@@ -276,6 +293,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let resets = 0;
   let freshMs: number | null = null;
   const violations: string[] = [];
+  /** Lock and job consistency, checked every 5 s while the workers run and once at the end. */
+  const lockViolations: string[] = [];
   const start = Date.now();
   const elapsed = () => Date.now() - start;
   const freshTarget = Math.ceil(healthy.length * 0.999);
@@ -294,6 +313,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let lastReset = 0;
     let lastSpawn = 0;
     let lastCount = 0;
+    let lastLockCheck = 0;
     let resetInFlight: Promise<void> | null = null;
     for (;;) {
       if (elapsed() > options.timeoutMs) throw new Error(`the soak did not finish within ${options.timeoutMs} ms`);
@@ -336,6 +356,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           .then((r) => void (resets += Number(r.reset ?? 0)))
           .finally(() => (resetInFlight = null));
       }
+      if (Date.now() - lastLockCheck >= 5_000) {
+        lastLockCheck = Date.now();
+        lockViolations.push(...(await lockProblems(db)));
+      }
       // A succeeded sync job is an integration synced since the start (each has one job);
       // counted on the jobs, which the emulator scans far faster than a collection group.
       if (Date.now() - lastCount >= 1_000) {
@@ -359,17 +383,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const jobs = (await jobsCollection(db).get()).docs.map((d) => ({ id: d.id, ...d.data() }) as Record<string, unknown> & { id: string });
     const syncJobs = jobs.filter((j) => j.jobType === 'scheduled-sync');
     for (const j of jobs) if (j.status !== 'succeeded' && j.status !== 'failed') violations.push(`job ${j.id} (${String(j.jobType)}) ended ${String(j.status)}`);
-    const locks = await db.collection(LOCKS_COLLECTION).get();
-    for (const lock of locks.docs) {
-      const job = jobs.find((j) => j.id === lock.get('jobId'));
-      if (!job || (job.status !== 'queued' && job.status !== 'running')) violations.push(`lock ${lock.id} belongs to no active job`);
-    }
-    for (const j of jobs.filter((j) => j.status === 'queued' || j.status === 'running')) {
-      if (!locks.docs.some((l) => l.get('jobId') === j.id)) violations.push(`active job ${j.id} has no lock`);
-    }
+    lockViolations.push(...(await lockProblems(db)));
+    violations.push(...new Set(lockViolations));
     for (const overlap of sandbox.overlappingRuns()) violations.push(`${overlap.subject} ran twice at once: ${overlap.runs.join(' and ')}`);
 
-    const log2 = sandbox.requests().log;
+    const requests = sandbox.requests().log;
     const byIntegration = new Map(syncJobs.map((j) => [`${String(j.userId)}/${String(j.providerId)}`, [] as typeof syncJobs]));
     for (const j of syncJobs) byIntegration.get(`${String(j.userId)}/${String(j.providerId)}`)!.push(j);
     const integrationDocs = new Map((await db.collectionGroup('integrations').get()).docs.map((d) => [`${String(d.get('userId'))}/${String(d.get('providerId'))}`, d]));
@@ -381,7 +399,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (i.revoked) {
         if (doc.get('status') !== 'error' || !/reconnect/.test(String(doc.get('lastError')))) violations.push(`${key}: revoked but status ${String(doc.get('status'))}, lastError ${String(doc.get('lastError'))}`);
         if (own[0] && (own[0].status !== 'failed' || !/reconnect/.test(String(own[0].lastError)))) violations.push(`${key}: revoked, but its job ended ${String(own[0].status)}: ${String(own[0].lastError)}`);
-        const refusedRuns = new Set(log2.filter((e) => e.subject === key && e.authRefused && !killedPids.has(Number(e.run?.split(':')[0]))).map((e) => e.run));
+        const refusedRuns = new Set(requests.filter((e) => e.subject === key && e.authRefused && !killedPids.has(Number(e.run?.split(':')[0]))).map((e) => e.run));
         if (refusedRuns.size > 1) violations.push(`${key}: revoked, yet retried: ${refusedRuns.size} runs were refused`);
       } else {
         const synced = (doc.get('lastSyncedAt') as Timestamp | null)?.toMillis() ?? 0;
@@ -394,7 +412,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log('comparing every healthy integration\'s metrics with a fault-free run');
     violations.push(...(await differencesFromFaultFreeRun(db, healthy, options.lookbackDays)));
 
-    const apiCalls = log2.length;
+    const apiCalls = requests.length;
     const figures: SoakFigures = {
       integrations: integrations.length,
       healthy: healthy.length,
@@ -408,8 +426,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       resets,
       kills,
       workersStarted,
-      rateLimited: log2.filter((e) => e.status === 429 || (e.provider === 'meta' && e.status === 400)).length,
-      serverErrors: log2.filter((e) => e.status >= 500).length,
+      rateLimited: requests.filter((e) => e.status === 429 || (e.provider === 'meta' && e.status === 400)).length,
+      serverErrors: requests.filter((e) => e.status >= 500).length,
     };
     return { figures, violations };
   } finally {

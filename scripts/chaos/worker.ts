@@ -14,7 +14,7 @@ import { initializeApp } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext } from '../../functions/src/context.js';
-import type { HandlerRegistry } from '../../functions/src/queue/index.js';
+import type { HandlerRegistry, JobContext } from '../../functions/src/queue/index.js';
 import { runWorkerCall } from '../../functions/src/scheduler/operations.js';
 
 export type WorkerMessage = { type: 'job-start' | 'job-end'; jobId: string } | { type: 'call'; processed: number };
@@ -38,7 +38,7 @@ globalThis.fetch = (input, init) => {
 const handlers: HandlerRegistry = Object.fromEntries(
   Object.entries(base.handlers).map(([type, handler]) => [
     type,
-    async (context: Parameters<NonNullable<HandlerRegistry['fan-out']>>[0]) => {
+    async (context: JobContext) => {
       const { job } = context;
       send({ type: 'job-start', jobId: job.id });
       try {
