@@ -32,6 +32,13 @@ export interface EmulatorProfile {
 
 const BASE_PORTS = { firestore: 8080, firestoreWebsocket: 9150, auth: 9099, functions: 5001, hosting: 5000, pubsub: 8085, hub: 4400, logging: 4500 };
 type PortName = keyof typeof BASE_PORTS;
+/** Ports fetch (and browsers) refuse to open, e.g. 5061 for offset 60: moved 100 up, past every offset's range. */
+const FETCH_BLOCKED_PORTS = new Set([5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080]);
+
+function shiftedPort(name: PortName, offset: number): number {
+  const port = BASE_PORTS[name] + offset;
+  return FETCH_BLOCKED_PORTS.has(port) ? port + 100 : port;
+}
 
 function testPortOffset(): number {
   const raw = process.env.EMULATOR_PORT_OFFSET ?? '10';
@@ -44,7 +51,7 @@ function testPortOffset(): number {
 
 export function emulatorProfile(name: EmulatorProfileName): EmulatorProfile {
   const offset = name === 'test' ? testPortOffset() : 0;
-  const port = (p: PortName) => BASE_PORTS[p] + offset;
+  const port = (p: PortName) => shiftedPort(p, offset);
   const projectId = name === 'test' ? 'demo-ads-hub-test' : 'demo-ads-hub';
   const functionsOrigin = `http://127.0.0.1:${port('functions')}`;
   return {
@@ -62,11 +69,11 @@ export function emulatorProfile(name: EmulatorProfileName): EmulatorProfile {
 /** firebase.json with every emulator port shifted; kept beside it so relative paths still resolve. */
 function writeShiftedConfig(offset: number): string {
   const config = JSON.parse(readFileSync(join(ROOT, 'firebase.json'), 'utf8')) as { emulators: Record<string, unknown> };
-  const at = (p: PortName) => ({ host: '127.0.0.1', port: BASE_PORTS[p] + offset });
+  const at = (p: PortName) => ({ host: '127.0.0.1', port: shiftedPort(p, offset) });
   config.emulators = {
     ...config.emulators,
     auth: at('auth'),
-    firestore: { ...at('firestore'), websocketPort: BASE_PORTS.firestoreWebsocket + offset },
+    firestore: { ...at('firestore'), websocketPort: shiftedPort('firestoreWebsocket', offset) },
     functions: at('functions'),
     hosting: at('hosting'),
     pubsub: at('pubsub'),
@@ -112,7 +119,7 @@ export function emulatorEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
+export const FIREBASE_BIN = join(ROOT, 'node_modules/.bin/firebase');
 
 export function firebase(profile: EmulatorProfile, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(FIREBASE_BIN, [...args, '--project', profile.projectId, '--config', profile.configPath], { cwd: ROOT, env, stdio: 'inherit' });

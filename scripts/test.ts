@@ -1,11 +1,12 @@
 /**
- * `npm test`: starts the Firestore, Auth and Functions emulators (offline where the machine has them),
- * runs every test file with Node's test runner inside them, and stops them again.
+ * `npm test`: starts the Firestore, Auth, Functions and Hosting emulators (offline where the machine
+ * has them), runs every test file with Node's test runner inside them (the browser tests last,
+ * against the built Ads Hub), and stops them again.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT, emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
-import { ensureLocalConfig } from './localConfig.js';
+import { ensureLocalConfig, sandboxPort } from './localConfig.js';
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -22,16 +23,30 @@ const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
 const shapesDir = join(ROOT, '.test-queries');
 rmSync(shapesDir, { recursive: true, force: true });
 mkdirSync(shapesDir, { recursive: true });
-const nodeTest = (paths: string[]) => ['node', '--import', 'tsx', '--import', './test/indexes/recordQueries.ts', '--test', '--test-reporter=spec', ...paths].join(' ');
-const command = `${nodeTest(files)} && ${nodeTest(['test/indexes/recorded.check.ts'])}`;
-// The Functions emulator serves the built functions with the local cron key, which the
-// smoke test in test/functions needs to know.
-// Its own ports and project (see emulators.ts), so it runs while `npm start` is up.
+// The browser tests drive the one project the Functions and Hosting emulators serve, so they
+// run alone, after everything else. Every test is bounded: a hang fails that test instead of
+// stalling the whole run.
+const isBrowserTest = (file: string) => file.startsWith('test/e2e/');
+const runner = (group: string[]) =>
+  ['node', '--import', 'tsx', '--import', './test/indexes/recordQueries.ts', '--test', '--test-timeout=240000', '--test-reporter=spec', ...group].join(' ');
+const groups = [files.filter((f) => !isBrowserTest(f)), files.filter(isBrowserTest), ['test/indexes/recorded.check.ts']].filter((g) => g.length > 0);
+const command = groups.map(runner).join(' && ');
+// The Functions emulator serves the built functions with the local cron keys, which the
+// smoke test in test/functions needs to know. Its own ports and project (see emulators.ts),
+// so it runs while `npm start` is up.
 const profile = emulatorProfile('test');
-const { cronKey } = ensureLocalConfig(profile);
+const { cronKey, cronKeyNext } = ensureLocalConfig(profile);
 const child = firebase(
   profile,
-  ['emulators:exec', '--only', 'firestore,auth,functions', command],
-  emulatorEnv({ QUERY_SHAPES_DIR: shapesDir, FUNCTIONS_TEST_CRON_KEY: cronKey, FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl, FUNCTIONS_TEST_PROJECT: profile.projectId }),
+  ['emulators:exec', '--only', 'firestore,auth,functions,hosting', command],
+  emulatorEnv({
+    QUERY_SHAPES_DIR: shapesDir,
+    FUNCTIONS_TEST_CRON_KEY: cronKey,
+    FUNCTIONS_TEST_CRON_KEY_NEXT: cronKeyNext,
+    FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl,
+    FUNCTIONS_TEST_PROJECT: profile.projectId,
+    E2E_HOSTING_ORIGIN: profile.hostingOrigin,
+    E2E_SANDBOX_PORT: String(sandboxPort(profile)),
+  }),
 );
 process.exit(await exitCodeOf(child));

@@ -1,7 +1,7 @@
 import { getApps, initializeApp } from 'firebase-admin/app';
 import { getAuth, type Auth } from 'firebase-admin/auth';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
-import { loadConfig, type Config } from './config/index.js';
+import { loadConfig, logConfiguration, type Config } from './config/index.js';
 import type { HandlerRegistry } from './queue/index.js';
 import { createConnectors } from './providers/index.js';
 import { createFanOutHandler } from './scheduler/fanout.js';
@@ -46,4 +46,11 @@ export function createAppContext(overrides: Partial<AppContext> = {}): AppContex
     handlers: overrides.handlers ?? defaultHandlers(db, config),
     startedAt: overrides.startedAt ?? Date.now(),
   };
+}
+
+/** A function instance's context, built on its first request; logs the redacted configuration once. */
+export function createInstanceContext(): AppContext {
+  const context = createAppContext();
+  logConfiguration(context.config);
+  return context;
 }

@@ -1,4 +1,14 @@
-/** Domain errors that services throw and the HTTP layer maps to 400 / 404 / 409 / 503. */
+/** Domain errors that services throw and the HTTP layer maps to 400 / 404 / 409 / 502 / 503. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
   constructor(
@@ -19,18 +29,12 @@ export class ConflictError extends Error {
   }
 }
 
-/** Input that parses but cannot be accepted with this configuration (400 naming the field). */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
+/** The server cannot do this as configured (a platform's OAuth app is missing): 503. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
 }
 
-/** The server's own settings forbid the operation (503, with the settings named). */
-export class MisconfiguredError extends Error {
-  override readonly name = 'MisconfiguredError';
+/** A platform failed a step the request needed (the code exchange, the account listing): 502. */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
 }

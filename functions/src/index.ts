@@ -1,21 +1,43 @@
 import { defineSecret } from 'firebase-functions/params';
+import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
 import { FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
-import { createAppContext, type AppContext } from './context.js';
+import { CRON_KEY_SECRETS, PLATFORM_SECRETS } from './config/secrets.js';
+import { createInstanceContext, type AppContext } from './context.js';
+import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
+import { createHubEndpoints } from './http/hub.js';
+import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
 
-const cronSecret = defineSecret('INTEGRATIONS_CRON_SECRET');
+const cronKeys = CRON_KEY_SECRETS.map((name) => defineSecret(name));
+const platformSecrets = PLATFORM_SECRETS.map((name) => defineSecret(name));
+const cronKeysAndPlatforms = [...cronKeys, ...platformSecrets];
 
-// Built on first use, after the runtime has put the secret into the environment.
+// Built on first use, after the runtime has put the secrets into the environment.
 let context: AppContext | undefined;
-const endpoints = createEndpoints(() => (context ??= createAppContext()));
+const appContext = () => (context ??= createInstanceContext());
+const endpoints = createEndpoints(appContext);
 
-const guarded = { secrets: [cronSecret], memory: '512MiB' as const };
+const guarded = { secrets: cronKeys, memory: '512MiB' as const };
 const timeout = FUNCTION_TIMEOUT_SECONDS;
 
 export const cron = onRequest({ ...guarded, timeoutSeconds: timeout.cron }, endpoints.cron);
-export const worker = onRequest({ ...guarded, timeoutSeconds: timeout.worker }, endpoints.worker);
+export const worker = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.worker }, endpoints.worker);
 export const schedule = onRequest({ ...guarded, timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, timeoutSeconds: timeout.process }, endpoints.process);
-export const health = onRequest({ secrets: [cronSecret], timeoutSeconds: timeout.health, cors: true }, endpoints.health);
+export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.process }, endpoints.process);
+export const health = onRequest({ secrets: cronKeys, timeoutSeconds: timeout.health, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: timeout.status, cors: true }, endpoints.status);
+
+/** The Ads Hub's API, served under /api/hub and /api/admin through Hosting rewrites. */
+// The connect flow exchanges authorization codes with each platform's app secret.
+export const hub = onRequest({ secrets: platformSecrets, timeoutSeconds: timeout.hub, cors: true }, createHubEndpoints(appContext));
+export const admin = onRequest({ timeoutSeconds: timeout.admin, cors: true }, createAdminEndpoints(appContext));
+
+/** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
+export const startRequestedJobs = onDocumentWritten(
+  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: platformSecrets, timeoutSeconds: timeout.startRequestedJobs, memory: '512MiB', retry: false },
+  async (event) => {
+    if (!event.data?.after.exists) return;
+    await runStartRequest(appContext(), event.params.userId);
+  },
+);

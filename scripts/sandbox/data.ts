@@ -145,6 +145,11 @@ export function eachDate(start: string, end: string): string[] {
   return dates;
 }
 
+/** TikTok: the first campaign of every advertiser has no conversion event, so TikTok reports its conversions as "-". */
+export function tracksConversions(profile: AccountProfile, campaign: CampaignProfile): boolean {
+  return profile.provider !== 'tiktok' || campaign !== profile.campaigns[0];
+}
+
 /** What a correct connector returns for this report: ordered by date, campaign, segment. */
 export function expectedRows(provider: ProviderId, accountId: string, kind: ReportKind, window: { start: string; end: string }): MetricRow[] {
   const profile = accountProfile(provider, accountId);
@@ -152,7 +157,12 @@ export function expectedRows(provider: ProviderId, accountId: string, kind: Repo
   for (const date of eachDate(window.start, window.end)) {
     for (const campaign of profile.campaigns) {
       const base = { provider, accountId, campaignId: campaign.id, campaignName: campaign.name, date, currency: profile.currency };
-      const values = (t: DayTotals) => ({ impressions: t.impressions, clicks: t.clicks, conversions: t.conversions, spend: t.spendCents / 100 });
+      const values = (t: DayTotals) => ({
+        impressions: t.impressions,
+        clicks: t.clicks,
+        conversions: tracksConversions(profile, campaign) ? t.conversions : 0,
+        spend: t.spendCents / 100,
+      });
       if (kind === 'campaign-daily') {
         const t = dayTotals(profile, campaign, date);
         if (t) rows.push({ kind, ...base, ...values(t) });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accountProfile, dayTotals, eachDate } from './data.js';
-import { bearer, formBody, isIsoDate, jsonBody } from './platform.js';
+import { bearer, field, formBody, isIsoDate, jsonBody } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const FAILURE_TYPE = 'type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure';
@@ -65,6 +65,17 @@ function searchStream(req: SimRequest, ctx: SimContext, customerId: string): Sim
   const login = req.headers['login-customer-id'];
   if (login !== undefined && !/^\d{10}$/.test(String(login))) {
     return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { requestError: 'INVALID_CUSTOMER_ID' }, message: 'login-customer-id must be 10 digits.' }]);
+  }
+  // A client account the user reaches through a manager needs that manager in login-customer-id
+  // (Google Ads API AuthorizationError.USER_PERMISSION_DENIED; the message as googleads/google-ads-mcp#1 quotes it).
+  const manager = ctx.state.googleManagers.get(customerId);
+  if (manager !== undefined && login !== manager) {
+    return failure(403, 'PERMISSION_DENIED', "The caller does not have permission", [
+      {
+        errorCode: { authorizationError: 'USER_PERMISSION_DENIED' },
+        message: "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header. See https://developers.google.com/google-ads/api/docs/concepts/call-structure#cid",
+      },
+    ]);
   }
   const body = jsonBody(req);
   let q: ParsedQuery;
@@ -143,6 +154,13 @@ export function createGoogleSim(): PlatformSim {
         { errorCode: { authenticationError: problem === 'revoked' ? 'OAUTH_TOKEN_REVOKED' : problem === 'expired' ? 'OAUTH_TOKEN_EXPIRED' : 'OAUTH_TOKEN_INVALID' }, message: 'Authentication failed.' },
       ]),
     invalid: () => failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { queryError: 'PROHIBITED_FIELD_IN_SELECT_CLAUSE' }, message: 'The query was refused.' }]),
+    // searchStream errors come as the stream's first element, the others as an object.
+    errorCode: (reply) => {
+      const body: unknown = Array.isArray(reply.body) ? reply.body[0] : reply.body;
+      const error = field(body, 'error');
+      const code = field(error, 'status') ?? (typeof error === 'string' ? error : undefined);
+      return code === undefined ? null : String(code);
+    },
     async handle(req, ctx) {
       if (req.path === '/token' && req.method === 'POST') return token(req, ctx);
       const m = /^\/v\d+\/customers\/([^/]+)\/googleAds:searchStream$/.exec(req.path);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { accountProfile, DEMOGRAPHIC_SEGMENTS, dayTotals, eachDate, formatCents, PLACEMENT_SEGMENTS, segmentTotals } from './data.js';
 import type { DayTotals } from './data.js';
-import { daySpan, decodeCursor, encodeCursor, formBody, isIsoDate } from './platform.js';
+import { daySpan, decodeCursor, encodeCursor, field, formBody, isIsoDate } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
+import type { MetaOversizedAnswer } from './state.js';
 
 const KNOWN_FIELDS = new Set([
   'account_currency', 'account_id', 'campaign_id', 'campaign_name', 'date_start', 'date_stop',
@@ -26,9 +27,29 @@ interface InsightsQuery {
 
 interface ReportJob {
   query: InsightsQuery;
-  pollsLeft: number;
-  fails: boolean;
+  polls: number;
+  /** Status polls answered before the job ends. */
+  pollsBeforeEnd: number;
+  ending: 'Job Completed' | 'Job Failed' | 'Job Skipped';
 }
+
+/**
+ * The statuses an async report passes through, in order ("Ads Insights: Asynchronous
+ * Jobs"; the same six names in Airbyte source-facebook-marketing `streams/async_job.py`).
+ */
+function jobStatus(job: ReportJob): { status: string; percent: number } {
+  if (job.polls > job.pollsBeforeEnd) return { status: job.ending, percent: job.ending === 'Job Completed' ? 100 : 0 };
+  if (job.polls === 1) return { status: 'Job Not Started', percent: 0 };
+  if (job.polls === 2) return { status: 'Job Started', percent: 0 };
+  return { status: 'Job Running', percent: Math.min(99, Math.round((100 * (job.polls - 2)) / Math.max(1, job.pollsBeforeEnd - 1))) };
+}
+
+/**
+ * A failed job's error fields, default fields of GET {report_run_id} from v25.0 on (Meta
+ * developer blog "Enhanced Error Messaging for Ads Insights Async API", 2026-01-08; code
+ * -2 / 2490547 from "Ads Insights API Error Codes").
+ */
+const FAILED_JOB_ERROR = { error_code: -2, error_subcode: 2490547, error_message: 'Generating the report failed. Try again later.', error_user_title: 'Report Failed' };
 
 class MetaRequestError extends Error {
   constructor(
@@ -39,6 +60,20 @@ class MetaRequestError extends Error {
     super(message);
   }
 }
+
+/**
+ * How Meta refuses a synchronous insights request that asks for too much (README lists the
+ * sources). The first is the one public connectors report and match: HTTP 500, code 1 and
+ * this message, without a subcode and without the usual type or fbtrace_id.
+ */
+const OVERSIZED: Record<MetaOversizedAnswer, () => SimReply> = {
+  'reduce-data': () => ({ status: 500, body: { error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } } }),
+  'reduce-data-100': () => errorReply(400, 100, "Please reduce the amount of data you're asking for, then retry your request", { error_subcode: 1487534 }),
+  'timeout-100': () =>
+    errorReply(400, 100, 'Your request timed out. Try a smaller date range, fetch less data, or use async jobs.', { error_subcode: 1504018, error_user_title: 'Request Timed Out' }),
+  'timeout-2': () =>
+    errorReply(500, 2, 'Your request timed out. Try a smaller date range, fetch less data, or use async jobs.', { error_subcode: 1504038, error_user_title: 'Request Timed Out', is_transient: true }),
+};
 
 function errorReply(status: number, code: number, message: string, extra: Record<string, unknown> = {}): SimReply {
   return {
@@ -158,29 +193,35 @@ export function createMetaSim(): PlatformSim {
       if (req.method === 'POST') {
         const id = String(6_000_000_000_000 + Math.floor(Math.random() * 1_000_000_000_000));
         const f = ctx.state.faults('meta');
-        jobs.set(id, { query: q, pollsLeft: f.asyncPolls ?? 1, fails: f.asyncJobsFail ?? false });
+        const ending = f.asyncJobsFail ? 'Job Failed' : f.asyncJobsSkip ? 'Job Skipped' : 'Job Completed';
+        jobs.set(id, { query: q, polls: 0, pollsBeforeEnd: f.asyncPolls ?? 1, ending });
         return { status: 200, body: { report_run_id: id } };
       }
       const segments = q.breakdown === 'demographics' ? DEMOGRAPHIC_SEGMENTS.length : q.breakdown === 'placement' ? PLACEMENT_SEGMENTS.length : 1;
       const estimate = accountProfile('meta', q.accountId).campaigns.length * daySpan(q.since, q.until) * segments;
-      if (estimate > ctx.options.metaSyncRowLimit) {
-        throw new MetaRequestError(100, "Please reduce the amount of data you're asking for, then retry your request", 1487534);
-      }
+      if (estimate > ctx.options.metaSyncRowLimit) return OVERSIZED[ctx.state.faults('meta').metaOversizedAs ?? 'reduce-data']();
       return page(req, ctx, q);
     }
     const job = /^\/v\d+\.\d+\/(\d+)(\/insights)?$/.exec(req.path);
     const found = job ? jobs.get(job[1] ?? '') : undefined;
     if (job && found && req.method === 'GET') {
       if (!job[2]) {
-        const running = found.pollsLeft > 0;
-        if (running) found.pollsLeft -= 1;
-        const status = running ? 'Job Running' : found.fails ? 'Job Failed' : 'Job Completed';
+        found.polls += 1;
+        const { status, percent } = jobStatus(found);
         return {
           status: 200,
-          body: { id: job[1], account_id: found.query.accountId, async_status: status, async_percent_completion: running ? 50 : 100, date_start: found.query.since, date_stop: found.query.until },
+          body: {
+            id: job[1],
+            account_id: found.query.accountId,
+            async_status: status,
+            async_percent_completion: percent,
+            date_start: found.query.since,
+            date_stop: found.query.until,
+            ...(status === 'Job Failed' ? FAILED_JOB_ERROR : {}),
+          },
         };
       }
-      if (found.pollsLeft > 0 || found.fails) throw new MetaRequestError(100, '(#100) the report is not ready');
+      if (jobStatus(found).status !== 'Job Completed') throw new MetaRequestError(100, '(#100) the report is not ready');
       return page(req, ctx, found.query);
     }
     return errorReply(400, 100, `(#100) Unsupported ${req.method} request to ${req.path}`, { error_subcode: 33 });
@@ -191,8 +232,8 @@ export function createMetaSim(): PlatformSim {
     isAuthEndpoint: (req) => /^\/v\d+\.\d+\/oauth\/access_token$/.test(req.path),
     accessToken: (req) => params(req).get('access_token'),
     serverError: () => ({ status: 500, body: { error: { message: 'An unknown error occurred', type: 'OAuthException', code: 1, is_transient: true, fbtrace_id: 'sandbox' } } }),
-    rateLimited: (req, seconds) => ({
-      ...errorReply(400, 80000, 'There have been too many calls from this ad-account. Please wait a bit and try again.', { error_subcode: 2446079 }),
+    rateLimited: (req, seconds, ctx) => ({
+      ...THROTTLES[ctx.state.faults('meta').metaThrottleCode ?? 17](),
       headers: usageHeaders(accountOf(req), 100, seconds),
     }),
     authFailed: (_req, problem) =>
@@ -215,21 +256,35 @@ export function createMetaSim(): PlatformSim {
       const now = Date.now();
       recent.push(now);
       while ((recent[0] ?? now) < now - 60_000) recent.shift();
-      const pct = ctx.state.faults('meta').usagePct ?? Math.min(80, recent.length);
-      reply.headers = { ...usageHeaders(accountOf(req), pct, 0), ...reply.headers };
+      const faults = ctx.state.faults('meta');
+      const pct = faults.usagePct ?? Math.min(80, recent.length);
+      reply.headers = { ...usageHeaders(accountOf(req), pct, faults.usageResetSeconds ?? 0), ...reply.headers };
+    },
+    errorCode: (reply) => {
+      const code = field(field(reply.body, 'error'), 'code');
+      return code === undefined ? null : String(code);
     },
   };
 }
+
+/** The two throttle answers as Meta's "Marketing API Rate Limiting" page pairs codes, subcodes and messages. */
+const THROTTLES: Record<17 | 613, () => SimReply> = {
+  17: () => errorReply(400, 17, 'User request limit reached', { error_subcode: 2446079 }),
+  613: () => errorReply(400, 613, 'There have been too many calls from this ad-account. Please wait a bit and try again.', { error_subcode: 1487742 }),
+};
 
 function accountOf(req: SimRequest): string {
   return /\/act_(\d+)\//.exec(req.path)?.[1] ?? '0';
 }
 
-/** Meta reports regain time in whole minutes: short waits read as 0 there, the reset hint carries seconds. */
+/**
+ * Usage as Marketing API calls report it: per business use case in X-Business-Use-Case-Usage,
+ * the wait as estimated_time_to_regain_access in whole minutes (Graph API "Rate Limits"), so
+ * a wait under a minute reads as 0. X-Ad-Account-Usage belongs to v3.3 and older and is not sent.
+ */
 function usageHeaders(accountId: string, pct: number, waitSeconds: number): Record<string, string> {
   return {
     'x-app-usage': JSON.stringify({ call_count: pct, total_time: Math.floor(pct / 2), total_cputime: Math.floor(pct / 3) }),
-    'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: pct, reset_time_duration: waitSeconds, ads_api_access_tier: 'standard_access' }),
     'x-business-use-case-usage': JSON.stringify({
       [accountId]: [
         { type: 'ads_insights', call_count: pct, total_cputime: Math.floor(pct / 3), total_time: Math.floor(pct / 2), estimated_time_to_regain_access: Math.floor(waitSeconds / 60) },

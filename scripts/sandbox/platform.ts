@@ -24,7 +24,7 @@ export interface SimReply {
 export interface SimOptions {
   /** Google: results per stream batch. Default 10000. */
   googleBatchSize: number;
-  /** LinkedIn: most campaigns x days one adAnalytics request may cover. Default 15000. */
+  /** LinkedIn: most elements one adAnalytics answer holds; the rest is cut off. Default 15000. */
   linkedinRowCap: number;
   /** Meta: rows a synchronous insights request may cover before Meta asks for less data. Default 100000. */
   metaSyncRowLimit: number;
@@ -46,12 +46,19 @@ export interface PlatformSim {
   isAuthEndpoint(req: SimRequest): boolean;
   accessToken(req: SimRequest): string | null;
   serverError(req: SimRequest): SimReply;
-  rateLimited(req: SimRequest, retryAfterSeconds: number): SimReply;
+  rateLimited(req: SimRequest, retryAfterSeconds: number, ctx: SimContext): SimReply;
   authFailed(req: SimRequest, problem: TokenProblem): SimReply;
   invalid(req: SimRequest): SimReply;
   handle(req: SimRequest, ctx: SimContext): Promise<SimReply>;
   /** Adds headers every data response carries (Meta's usage headers). */
   decorate?(req: SimRequest, reply: SimReply, ctx: SimContext): void;
+  /** The platform's own error code in a reply, as its clients read it; null for none. */
+  errorCode(reply: SimReply): string | null;
+}
+
+/** A field of a JSON object body, when the body is one. */
+export function field(body: unknown, key: string): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
 }
 
 export function bearer(req: SimRequest): string | null {

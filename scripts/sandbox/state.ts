@@ -37,21 +37,47 @@ export interface ProviderFaults {
   invalidRequests?: number;
   /** Meta: the utilisation its usage headers report (percent). Default grows with recent traffic. */
   usagePct?: number;
-  /** Meta: status polls answered "Job Running" before an async report completes. Default 1. */
+  /** Meta: the seconds until usage resets that its headers announce (reset_time_duration). Default 0. */
+  usageResetSeconds?: number;
+  /** Meta: status polls answered before an async report ends ("Job Not Started", "Job Started", then "Job Running"). Default 1. */
   asyncPolls?: number;
   /** Meta: async report jobs end as "Job Failed". */
   asyncJobsFail?: boolean;
+  /** Meta: async report jobs end as "Job Skipped". */
+  asyncJobsSkip?: boolean;
+  /** Meta: the throttle answer, 17 / 2446079 (default) or 613 / 1487742. */
+  metaThrottleCode?: 17 | 613;
+  /**
+   * LinkedIn: rate-limit answers name the daily limit of the application or of the member
+   * (the user's token). Default: a short-lived throttle that names no limit.
+   */
+  linkedinDailyLimit?: 'APPLICATION' | 'MEMBER';
+  /**
+   * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
+   * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.
+   */
+  metaOversizedAs?: MetaOversizedAnswer;
 }
+
+/** The answers Meta gives a synchronous insights request that is too heavy (sources in the README). */
+export type MetaOversizedAnswer = 'reduce-data' | 'reduce-data-100' | 'timeout-100' | 'timeout-2';
 
 export interface RequestLogEntry {
   provider: ProviderId;
   method: string;
   /** Path below the platform's prefix, without the query: "/v25.0/act_1/insights", "/token". */
   path: string;
+  /** Request headers as received (lower-case names). */
+  headers: Record<string, string>;
   status: number;
+  /** The platform's own error code in the body, when it sent one (Meta's error.code, Google's error.status, ...). */
+  code: string | null;
+  /** When the request arrived (epoch ms). */
+  receivedAt: number;
+  /** When it was answered, or given up on because the client had gone (epoch ms). */
   at: number;
-  /** When the request arrived (`at` is when it was answered). */
-  arrivedAt?: number;
+  /** The client hung up before the answer was sent (an aborted request). */
+  clientClosed: boolean;
   /** From the `x-sandbox-run` header ("<subject> <run>"): who sent it, e.g. an integration and one run of its job. */
   subject?: string;
   run?: string;
@@ -100,6 +126,8 @@ export class SandboxState {
   private random = seededRandom(1);
   private seq = 0;
   private log: RequestLogEntry[] = [];
+  /** Google Ads client accounts the user reaches only through a manager account: client -> manager. */
+  googleManagers = new Map<string, string>();
   latencyMs: number;
 
   constructor(latencyMs: number) {
@@ -226,7 +254,7 @@ export class SandboxState {
     const spans = new Map<string, Map<string, { first: number; last: number }>>();
     for (const entry of this.log) {
       if (!entry.subject || !entry.run) continue;
-      const at = entry.arrivedAt ?? entry.at;
+      const at = entry.receivedAt;
       const runs = spans.get(entry.subject) ?? new Map<string, { first: number; last: number }>();
       const span = runs.get(entry.run) ?? { first: at, last: at };
       runs.set(entry.run, { first: Math.min(span.first, at), last: Math.max(span.last, at) });

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { accountProfile, dayTotals, eachDate, formatCents } from './data.js';
-import { daySpan, isIsoDate, jsonBody } from './platform.js';
+import { accountProfile, dayTotals, eachDate, formatCents, tracksConversions } from './data.js';
+import { daySpan, field, isIsoDate, jsonBody } from './platform.js';
 import type { PlatformSim, SimContext, SimReply, SimRequest } from './platform.js';
 
 const MAX_DAYS = 30;
-const KNOWN_METRICS = new Set(['spend', 'impressions', 'clicks', 'conversion', 'campaign_name', 'currency', 'cpc', 'cpm', 'ctr']);
+/**
+ * Metrics this sandbox serves for AUCTION_CAMPAIGN. `currency` is not among them: TikTok's
+ * published metric lists do not confirm it as a report metric, so the sandbox refuses it as
+ * TikTok would refuse an unknown metric (the account's currency comes from advertiser/info/).
+ */
+const KNOWN_METRICS = new Set(['spend', 'impressions', 'clicks', 'conversion', 'campaign_name', 'cpc', 'cpm', 'ctr']);
 
 /** TikTok answers HTTP 200 whatever happened; the body's code says what. */
 function envelope(code: number, message: string, data: unknown = {}): SimReply {
@@ -54,9 +59,9 @@ async function report(req: SimRequest, ctx: SimContext): Promise<SimReply> {
         spend: formatCents(t.spendCents),
         impressions: String(t.impressions),
         clicks: String(t.clicks),
-        conversion: String(t.conversions),
+        // TikTok sends "-" where a metric has no value (Airbyte source-tiktok-marketing maps it to null).
+        conversion: tracksConversions(profile, c) ? String(t.conversions) : '-',
         campaign_name: c.name,
-        currency: profile.currency,
         cpc: t.clicks ? (t.spendCents / 100 / t.clicks).toFixed(2) : '0.00',
         cpm: ((t.spendCents / 100 / t.impressions) * 1000).toFixed(2),
         ctr: ((t.clicks / t.impressions) * 100).toFixed(2),
@@ -71,6 +76,20 @@ async function report(req: SimRequest, ctx: SimContext): Promise<SimReply> {
     list: rows.slice((page - 1) * pageSize, page * pageSize),
     page_info: { page, page_size: pageSize, total_number: rows.length, total_page: totalPage },
   });
+}
+
+/** Advertiser accounts: the currency and timezone reports are kept in. */
+function advertiserInfo(req: SimRequest): SimReply {
+  const ids = jsonArray(req.query.get('advertiser_ids'));
+  if (!ids || ids.length === 0 || ids.some((id) => !/^\d+$/.test(id))) return envelope(40002, 'advertiser_ids: Field must be a JSON array of advertiser ids.');
+  const fields = req.query.has('fields') ? jsonArray(req.query.get('fields')) : null;
+  if (req.query.has('fields') && !fields) return envelope(40002, 'fields: must be a JSON array of strings.');
+  const list = ids.map((id) => {
+    const profile = accountProfile('tiktok', id);
+    const all: Record<string, string> = { advertiser_id: id, name: profile.name, currency: profile.currency, timezone: 'Etc/GMT', display_timezone: 'UTC', status: 'STATUS_ENABLE' };
+    return fields ? Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k))) : all;
+  });
+  return envelope(0, 'OK', { list });
 }
 
 function refresh(req: SimRequest, ctx: SimContext): SimReply {
@@ -96,9 +115,15 @@ export function createTikTokSim(): PlatformSim {
     rateLimited: () => envelope(40100, 'Requests made too frequently. Please try again later.'),
     authFailed: (_req, problem) => (problem === 'missing' ? envelope(40104, 'Access token is empty.') : envelope(40105, 'Access token is incorrect or has been revoked.')),
     invalid: () => envelope(40002, 'Invalid parameters.'),
+    // Every answer carries a code, 0 for success.
+    errorCode: (reply) => {
+      const code = field(reply.body, 'code');
+      return code === undefined || code === 0 ? null : String(code);
+    },
     async handle(req, ctx) {
       if (this.isAuthEndpoint(req) && req.method === 'POST') return refresh(req, ctx);
       if (req.path === '/open_api/v1.3/report/integrated/get/' && req.method === 'GET') return report(req, ctx);
+      if (req.path === '/open_api/v1.3/advertiser/info/' && req.method === 'GET') return advertiserInfo(req);
       return { status: 404, body: { code: 40400, message: `No endpoint ${req.method} ${req.path}` } };
     },
   };

@@ -11,6 +11,7 @@ import { getFirestore } from 'firebase-admin/firestore';
 const PROJECT = process.env.FUNCTIONS_TEST_PROJECT ?? 'demo-ads-hub-test';
 const BASE = process.env.FUNCTIONS_TEST_BASE_URL ?? `http://127.0.0.1:5011/${PROJECT}/us-central1`;
 const KEY = process.env.FUNCTIONS_TEST_CRON_KEY ?? '';
+const NEXT_KEY = process.env.FUNCTIONS_TEST_CRON_KEY_NEXT ?? '';
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'functions-emulator-test'));
 
 const clear = () => fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
@@ -27,6 +28,7 @@ const post = (name: string, body: string, key?: string) =>
 describe('functions in the Functions emulator', () => {
   it('has a cron key to test with', () => {
     assert.ok(KEY.length >= 24, 'scripts/test.ts passes FUNCTIONS_TEST_CRON_KEY');
+    assert.ok(NEXT_KEY.length >= 24 && NEXT_KEY !== KEY, 'scripts/test.ts passes a different FUNCTIONS_TEST_CRON_KEY_NEXT');
   });
 
   it('health is 200 and healthy, without the key in it', async () => {
@@ -42,6 +44,7 @@ describe('functions in the Functions emulator', () => {
       assert.equal((await post(name, '{}')).status, 401, name);
       assert.equal((await post(name, '{}', 'wrong-key')).status, 401, name);
     }
+    assert.equal((await post('worker', '{}', `${KEY}${NEXT_KEY}`)).status, 401);
     assert.equal((await fetch(`${BASE}/worker`)).status, 405);
     assert.equal((await fetch(`${BASE}/status`)).status, 401);
   });
@@ -57,7 +60,8 @@ describe('functions in the Functions emulator', () => {
     assert.equal(response.status, 202);
     const jobs = await db.collection('syncJobs').get();
     assert.deepEqual(jobs.docs.map((d) => d.get('jobType')), ['fan-out']);
-    const worker = await post('worker', JSON.stringify({ maxJobs: 5 }), KEY);
+    // The next key (a rotation in progress) is accepted as well, from its own secret.
+    const worker = await post('worker', JSON.stringify({ maxJobs: 5 }), NEXT_KEY);
     assert.equal(worker.status, 200);
     assert.equal((await db.collection('syncJobs').doc(jobs.docs[0]!.id).get()).get('status'), 'succeeded');
   });

@@ -27,3 +27,29 @@ export async function drain(db: Firestore, options: WorkerOptions, rounds = 20):
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves with the job once `until` holds for it, watching its document; rejects after `timeoutMs`. */
+export function waitForJob(db: Firestore, jobId: string, until: (job: Job) => boolean, timeoutMs = 60_000): Promise<Job> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`job ${jobId} did not reach the awaited state within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = jobsCollection(db)
+      .doc(jobId)
+      .onSnapshot(
+        (snap) => {
+          if (!snap.exists) return;
+          const job = jobFromSnapshot(snap);
+          if (!until(job)) return;
+          clearTimeout(timer);
+          stop();
+          resolve(job);
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+  });
+}

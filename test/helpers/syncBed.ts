@@ -1,10 +1,13 @@
 import { after, before, beforeEach } from 'node:test';
 import type { Firestore } from 'firebase-admin/firestore';
-import type { ProviderId } from '../../functions/src/schema/index.js';
+import type { Connector, ConnectorRegistry } from '../../functions/src/providers/index.js';
+import type { HandlerRegistry } from '../../functions/src/queue/index.js';
+import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import { createSyncHandlers, type SyncHandlerOptions } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import type { Sandbox } from '../../scripts/sandbox/server.js';
 import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
-import type { TestFirebase } from './firebase.js';
+import { testFirebase, type TestFirebase } from './firebase.js';
 import { seedIntegrations } from './seed.js';
 
 /** A connected integration with credentials the sandbox issued, as a connect flow would leave it. */
@@ -39,23 +42,70 @@ export async function metricsOf(db: Firestore, userId: string): Promise<Map<stri
   );
 }
 
+/** Every metric document of a user, by id: its update time, which any rewrite changes. */
+export async function metricVersionsOf(db: Firestore, userId: string): Promise<Map<string, string>> {
+  const snap = await db.collection(`users/${userId}/metrics`).get();
+  return new Map(snap.docs.map((doc) => [doc.id, `${doc.updateTime.seconds}.${String(doc.updateTime.nanoseconds).padStart(9, '0')}`]));
+}
+
 /**
- * A sandbox for the whole file, and a clean emulator project before each test. Use at the
- * top of a sync test file; the bed is there once the file's `before` hooks have run.
+ * The registry with Google offering a second report kind ("demographics", one segment:
+ * the campaign row again), so that one sync fetches several kinds over one refreshable
+ * token. Of the real connectors only Meta has several kinds, and Meta has no refresh.
+ * Each kind is a real request to the sandbox.
  */
-export function useSyncBed(fb: TestFirebase): { readonly bed: TestBed } {
-  let bed: TestBed | undefined;
+export function withSecondGoogleKind(registry: ConnectorRegistry): ConnectorRegistry {
+  const google = registry.get('google');
+  const twoKinds: Connector = {
+    providerId: 'google',
+    restatementDays: google.restatementDays,
+    reportKinds: ['campaign-daily', 'demographics'],
+    async fetchReport(kind, input) {
+      const result = await google.fetchReport('campaign-daily', input);
+      if (kind === 'campaign-daily') return result;
+      return { ...result, rows: result.rows.map((row) => ({ ...row, kind: 'demographics', breakdown: { age: 'all', gender: 'all' } })) };
+    },
+  };
+  return {
+    get: (providerId) => (providerId === 'google' ? twoKinds : registry.get(providerId)),
+    has: (providerId) => registry.has(providerId),
+    all: () => registry.all().map((c) => (c.providerId === 'google' ? twoKinds : c)),
+  };
+}
+
+export interface SyncBed {
+  fb: TestFirebase;
+  bed: TestBed;
+  handlers: HandlerRegistry;
+}
+
+/**
+ * Registers a suite's hooks: a Firestore emulator project and the provider test bed, the
+ * sync handlers over its connectors, and before each test a cleared database and sandbox.
+ */
+export function useSyncBed(name: string, options: Omit<SyncHandlerOptions, 'connectors'> = {}): SyncBed {
+  const fb = testFirebase(name);
+  let current: { bed: TestBed; handlers: HandlerRegistry } | undefined;
   before(async () => {
-    bed = await startTestBed();
+    const bed = await startTestBed();
+    current = { bed, handlers: createSyncHandlers(fb.db, { ...options, connectors: bed.connectors }) };
   });
-  beforeEach(() => fb.clear());
+  beforeEach(async () => {
+    await fb.clear();
+    current!.bed.sandbox.resetStats();
+    for (const p of PROVIDER_IDS) current!.bed.sandbox.setFaults(p, {});
+  });
   after(async () => {
-    await bed?.sandbox.close();
+    await current?.bed.sandbox.close();
     await fb.close();
   });
   return {
+    fb,
     get bed() {
-      return bed!;
+      return current!.bed;
+    },
+    get handlers() {
+      return current!.handlers;
     },
   };
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Firestore } from 'firebase-admin/firestore';
+import { Firestore, Timestamp } from 'firebase-admin/firestore';
+import { claimJobs, enqueueJob, jobsCollection, lockRef, newJobDocument, type JobHandler } from '../../functions/src/queue/index.js';
+import { eventsCollection } from '../../functions/src/scheduler/events.js';
 import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
+import { emptyCounts, type Job, type SchedulerEvent } from '../../functions/src/schema/index.js';
 import {
   ADMIN_EMAIL,
   dumpDatabase,
@@ -22,10 +25,15 @@ let adminToken: string;
 let claimAdminToken: string;
 let userToken: string;
 let userId: string;
+/** Manual syncs the server's handler ran, in order. */
+const ran: Job[] = [];
+const recordManualSync: JobHandler = async ({ job }) => {
+  ran.push(job);
+};
 
 before(async () => {
   await fb.clear();
-  server = await serveEndpoints(testContext(fb, { handlers: { 'fan-out': fanOutHandler } }));
+  server = await serveEndpoints(testContext(fb, { handlers: { 'fan-out': fanOutHandler, 'manual-sync': recordManualSync } }));
   adminToken = (await idTokenFor(fb, { email: ADMIN_EMAIL })).token;
   claimAdminToken = (await idTokenFor(fb, { email: 'ops@example.com', claims: { admin: true } })).token;
   const user = await idTokenFor(fb, { email: 'someone@example.com' });
@@ -65,13 +73,13 @@ async function call(endpoint: string, { method = 'POST', key, token, body, rawBo
 
 /** Runs the call and asserts its status, that it named the field, and that nothing changed. */
 async function rejects(endpoint: string, request: Call, status: number, field?: string) {
-  const before = await dumpDatabase(fb.db);
+  const before = await dumpDatabase(fb);
   const response = await call(endpoint, request);
   assert.equal(response.status, status, `${endpoint} ${JSON.stringify(request.body ?? request.rawBody)}: ${response.text}`);
   if (field) assert.equal(response.json.field, field, response.text);
   assert.ok(!response.text.includes(TEST_CRON_KEY), 'never echoes the key');
   if (request.token) assert.ok(!response.text.includes(request.token), 'never echoes the token');
-  assert.deepEqual(await dumpDatabase(fb.db), before, `${endpoint} changed the database on a ${status}`);
+  assert.deepEqual(await dumpDatabase(fb), before, `${endpoint} changed the database on a ${status}`);
 }
 
 describe('guarded endpoints refuse without changing anything', () => {
@@ -149,12 +157,27 @@ describe('accepted calls', () => {
   });
 
   it('process runs only the given user\'s queued jobs', async () => {
+    // The user's manual sync (the one schedule made, if it ran first) and another user's.
+    const mine = await enqueueJob(fb.db, { userId, providerId: 'meta', jobType: 'manual-sync' });
+    const foreign = await enqueueJob(fb.db, { userId: 'other-user', providerId: 'tiktok', jobType: 'manual-sync' });
+    assert.equal(foreign.duplicate, false);
+    const others = (await allJobs(fb.db)).filter((j) => j.userId !== userId).map((j) => `syncJobs/${j.id}`);
+    assert.ok(others.includes(`syncJobs/${foreign.jobId}`));
+    const before = await dumpDatabase(fb);
+    ran.length = 0;
+
     const response = await call('process', { key: TEST_CRON_KEY, body: { userId } });
     assert.equal(response.status, 200, response.text);
-    const jobs = response.json.jobs as { id: string }[];
-    assert.equal(jobs.length, 1, 'only the user\'s one manual sync');
-    const fanOut = (await allJobs(fb.db)).find((j) => j.jobType === 'fan-out');
-    assert.equal(fanOut!.status, 'queued', 'other jobs are left alone');
+    const jobs = response.json.jobs as { id: string; result: string }[];
+    assert.deepEqual(jobs.map((j) => [j.id, j.result]), [[mine.jobId, 'succeeded']], 'only the user\'s one manual sync');
+    assert.deepEqual(ran.map((j) => [j.id, j.userId]), [[mine.jobId, userId]], 'the handler ran once, for that job');
+    const done = (await allJobs(fb.db)).find((j) => j.id === mine.jobId)!;
+    assert.equal(done.status, 'succeeded');
+    assert.equal(done.attempts, 1);
+    assert.equal((await lockRef(fb.db, done.dedupeKey).get()).exists, false, 'its slot is free');
+    const after = await dumpDatabase(fb);
+    for (const path of others) assert.deepEqual(after[path], before[path], `${path} (another user's job) is left alone`);
+    assert.equal((await lockRef(fb.db, 'sync:other-user:tiktok').get()).get('jobId'), foreign.jobId);
   });
 
   it('worker runs the queue and answers its counts', async () => {
@@ -165,23 +188,65 @@ describe('accepted calls', () => {
   });
 
   it('cron reset_stale_jobs and cleanup_old_jobs answer 200 with counts', async () => {
+    // A job whose worker died (its lease ran out at once), a finished job and an event past the retention.
+    await enqueueJob(fb.db, { userId: 'stale-user', providerId: 'linkedin', jobType: 'scheduled-sync' });
+    const [dead] = await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 0, userId: 'stale-user' });
+    const longAgo = Timestamp.fromMillis(Date.now() - 30 * 86_400_000);
+    const old = jobsCollection(fb.db).doc();
+    await old.set({
+      ...newJobDocument({ userId: 'old-user', providerId: 'meta', jobType: 'scheduled-sync' }, 3, longAgo),
+      status: 'succeeded',
+      attempts: 1,
+      startedAt: longAgo,
+      finishedAt: longAgo,
+    });
+    const oldEvent: SchedulerEvent = { source: 'cron', operation: 'reset_stale_jobs', counts: emptyCounts(), durationMs: 1, at: longAgo, error: null, circuitsOpened: [], workerId: null };
+    const oldEventRef = await eventsCollection(fb.db).add(oldEvent);
+    const jobsBefore = (await allJobs(fb.db)).map((j) => j.id);
+    const eventsBefore = (await eventsCollection(fb.db).get()).size;
+
     const reset = await call('cron', { key: TEST_CRON_KEY, body: { operation: 'reset_stale_jobs' } });
-    assert.equal(reset.status, 200);
-    assert.equal(reset.json.reset, 0);
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal(reset.json.reset, 1);
+    assert.equal(reset.json.failed, 0);
+    const requeued = (await allJobs(fb.db)).find((j) => j.id === dead!.job.id)!;
+    assert.equal(requeued.status, 'queued');
+    assert.equal(requeued.lease, null);
+    assert.match(requeued.lastError ?? '', /worker w-dead stopped responding/);
+
     const cleanup = await call('cron', { key: TEST_CRON_KEY, body: { operation: 'cleanup_old_jobs' } });
-    assert.equal(cleanup.status, 200);
-    assert.equal(cleanup.json.deletedJobs, 0);
+    assert.equal(cleanup.status, 200, cleanup.text);
+    assert.equal(cleanup.json.deletedJobs, 1);
+    assert.equal(cleanup.json.deletedEvents, 1);
+    assert.deepEqual((await allJobs(fb.db)).map((j) => j.id).sort(), jobsBefore.filter((id) => id !== old.id).sort(), 'only the old job is gone');
+    assert.equal((await oldEventRef.get()).exists, false);
+    // The two cron calls each recorded their own event.
+    assert.equal((await eventsCollection(fb.db).get()).size, eventsBefore - 1 + 2);
   });
 
   it('status shows the user their own integrations and jobs only', async () => {
+    // The user's own jobs in each state, and another user's of the same platform in each state.
+    const queued = await enqueueJob(fb.db, { userId, providerId: 'meta', jobType: 'initial-backfill' });
+    const failed = jobsCollection(fb.db).doc();
+    await failed.set({ ...newJobDocument({ userId, providerId: 'meta', jobType: 'scheduled-sync' }, 3), status: 'failed', attempts: 3, lastError: 'gone', finishedAt: Timestamp.now() });
+    const foreign = [
+      (await enqueueJob(fb.db, { userId: 'other-user', providerId: 'meta', jobType: 'manual-sync' })).jobId,
+      (await enqueueJob(fb.db, { userId: 'other-user', providerId: 'meta', jobType: 'initial-backfill' })).jobId,
+    ];
+    await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000, userId: 'other-user', jobTypes: ['initial-backfill'] });
+    const mine = (await allJobs(fb.db)).filter((j) => j.userId === userId);
+    const countOf = (status: string) => mine.filter((j) => j.status === status).length;
+    assert.ok(countOf('queued') >= 1 && countOf('failed') >= 1 && mine.length <= 20);
+
     const response = await call('status', { method: 'GET', token: userToken });
     assert.equal(response.status, 200, response.text);
-    const integrations = response.json.integrations as { providerId: string }[];
-    assert.deepEqual(integrations.map((i) => i.providerId).sort(), ['google', 'meta']);
-    const recent = response.json.recentJobs as { providerId: string; status: string }[];
-    assert.ok(recent.length >= 1);
-    assert.ok(recent.every((j) => j.providerId === 'meta'));
-    assert.deepEqual(Object.keys(response.json.queue as object).sort(), ['failed', 'queued', 'running']);
+    const integrations = response.json.integrations as { providerId: string; status: string }[];
+    assert.deepEqual(integrations.map((i) => [i.providerId, i.status]).sort(), [['google', 'disconnected'], ['meta', 'connected']]);
+    const recent = response.json.recentJobs as { id: string; providerId: string; status: string }[];
+    assert.deepEqual(recent.map((j) => j.id).sort(), mine.map((j) => j.id).sort(), 'every job of the user, no other');
+    for (const id of foreign) assert.ok(!recent.some((j) => j.id === id), `another user's job ${id} is not shown`);
+    assert.ok(recent.some((j) => j.id === queued.jobId) && recent.some((j) => j.id === failed.id));
+    assert.deepEqual(response.json.queue, { queued: countOf('queued'), running: countOf('running'), failed: countOf('failed') });
   });
 });
 
@@ -201,14 +266,14 @@ describe('health', () => {
       assert.equal(health.status, 503);
       assert.ok(body.checks.config.problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET')));
       for (const key of [TEST_CRON_KEY, '', 'anything']) {
-        const before = await dumpDatabase(fb.db);
+        const before = await dumpDatabase(fb);
         const response = await fetch(`${broken.url}/cron`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-cron-key': key },
           body: JSON.stringify({ operation: 'process_all_users' }),
         });
         assert.equal(response.status, 503);
-        assert.deepEqual(await dumpDatabase(fb.db), before);
+        assert.deepEqual(await dumpDatabase(fb), before);
       }
     } finally {
       await broken.close();

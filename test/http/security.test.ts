@@ -52,13 +52,13 @@ describe('FIREBASE_AUTH_EMULATOR_HOST outside the emulator', () => {
     const user = await idTokenFor(fb, { email: 'user@example.com' });
     const forged = await idTokenFor(fb, { email: 'mallory@example.com', claims: { admin: true } });
     await seedIntegrations(fb.db, [{ userId: user.uid, providerId: 'google' }]);
-    const before = await dumpDatabase(fb.db);
+    const before = await dumpDatabase(fb);
     const status = await call('status', { method: 'GET', token: user.token });
     assert.equal(status.status, 503, status.text);
     assert.match(status.json.error as string, /FIREBASE_AUTH_EMULATOR_HOST/);
     const schedule = await call('schedule', { token: forged.token, body: { userId: user.uid } });
     assert.equal(schedule.status, 503, schedule.text);
-    assert.deepEqual(await dumpDatabase(fb.db), before);
+    assert.deepEqual(await dumpDatabase(fb), before);
     // The cron key does not depend on ID tokens and still works.
     assert.equal((await call('schedule', { key: TEST_CRON_KEY, body: { userId: user.uid } })).status, 202);
   });
@@ -72,22 +72,22 @@ describe('unsafe settings are refused with the setting named', () => {
     // Started two minutes ago, well within its lease.
     const [job] = await allJobs(fb.db);
     await fb.db.doc(`syncJobs/${job!.id}`).update({ startedAt: new Date(Date.now() - 120_000) });
-    const before = await dumpDatabase(fb.db);
+    const before = await dumpDatabase(fb);
     const response = await call('cron', { key: TEST_CRON_KEY, body: { operation: 'reset_stale_jobs', maxRunMinutes: 1 } });
     assert.equal(response.status, 400, response.text);
     assert.equal(response.json.field, 'maxRunMinutes');
     assert.match(response.json.error as string, /^maxRunMinutes: must be at least 3 \(JOB_TIMEOUT_MS plus JOB_LEASE_MARGIN_MS/);
-    assert.deepEqual(await dumpDatabase(fb.db), before);
+    assert.deepEqual(await dumpDatabase(fb), before);
   });
 
   it('a worker whose job timeout exceeds its budget refuses to run (503 naming both) instead of claiming nothing', async () => {
     const call = await serve(testConfig({ JOB_TIMEOUT_MS: '600000', WORKER_BUDGET_MS: '480000' }));
     await enqueueJob(fb.db, { userId: 'u', providerId: 'tiktok', jobType: 'scheduled-sync' });
-    const before = await dumpDatabase(fb.db);
+    const before = await dumpDatabase(fb);
     const response = await call('worker', { key: TEST_CRON_KEY, body: { maxJobs: 5 } });
     assert.equal(response.status, 503, response.text);
     assert.match(response.json.error as string, /JOB_TIMEOUT_MS \(600 s\) must not exceed WORKER_BUDGET_MS \(480 s\)/);
-    assert.deepEqual(await dumpDatabase(fb.db), before);
+    assert.deepEqual(await dumpDatabase(fb), before);
     const health = await call('health', { method: 'GET' });
     assert.equal(health.status, 503);
     assert.match(health.text, /JOB_TIMEOUT_MS/);

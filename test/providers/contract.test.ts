@@ -24,8 +24,9 @@ function expectedRequests(provider: ProviderId): number {
       return 1 + Math.ceil(campaigns / TEST_PAGING.linkedinCampaignPage) + Math.ceil(45 / daysPerSlice);
     }
     case 'tiktok': {
+      // The advertiser's currency (advertiser/info/, asked once per connection), then the report pages.
       const first = rows.filter((r) => r.date <= '2025-03-30').length;
-      return Math.max(1, Math.ceil(first / TEST_PAGING.tiktokPageSize)) + Math.max(1, Math.ceil((rows.length - first) / TEST_PAGING.tiktokPageSize));
+      return 1 + Math.max(1, Math.ceil(first / TEST_PAGING.tiktokPageSize)) + Math.max(1, Math.ceil((rows.length - first) / TEST_PAGING.tiktokPageSize));
     }
   }
 }

@@ -48,6 +48,14 @@ describe('Google Ads connector', () => {
     const window = days('2025-01-01', 2);
     const result = await connectors.get('google').fetchReport('campaign-daily', { account: input, credentials: { ...bed.sandbox.issueCredentials('google') }, window });
     assert.equal(result.rows.length, expectedRows('google', id, 'campaign-daily', window).length);
+    const [sent] = bed.sandbox.requests('google').log;
+    assert.equal(count(bed.sandbox, 'google'), 1);
+    assert.equal(sent!.headers['login-customer-id'], '9998887777', 'the manager id, digits only');
+
+    // Direct access (the test bed's connector has no manager account) sends no such header.
+    bed.sandbox.resetStats();
+    await bed.connectors.get('google').fetchReport('campaign-daily', { account: input, credentials: { ...bed.sandbox.issueCredentials('google') }, window });
+    assert.equal(bed.sandbox.requests('google').log[0]!.headers['login-customer-id'], undefined);
   });
 
   it('refuses a customer id that is not 10 digits before sending anything', async () => {

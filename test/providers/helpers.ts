@@ -15,12 +15,13 @@ export interface TestBed {
 }
 
 export async function startTestBed(options: SandboxOptions = {}): Promise<TestBed> {
-  // The sandbox enforces LinkedIn's cap at the connector's setting: a request over it fails the test.
+  // The sandbox cuts LinkedIn answers off at the connector's planning size: a request over it loses rows, which the tests' row comparisons catch.
   const sandbox = await startSandbox({ latencyMs: 1, googleBatchSize: TEST_PAGING.googleBatchSize, linkedinRowCap: TEST_PAGING.linkedinMaxRows, ...options });
   const urls = sandbox.baseUrls;
   const connectors = createConnectors({
-    // Fast backoff keeps the suite quick; the platforms' own waits (Retry-After and friends) still apply.
-    http: { baseDelayMs: 10, maxDelayMs: 50, retries: 4, maxRateLimitWaitMs: 5_000, timeoutMs: 10_000 },
+    // Fast backoff keeps the suite quick; the platforms' own waits (Retry-After and friends) still apply,
+    // and a hint below a second (Meta's "0 minutes") waits one second instead of Meta's minute.
+    http: { baseDelayMs: 10, maxDelayMs: 50, retries: 4, maxRateLimitWaitMs: 5_000, minRateLimitWaitMs: 1000, timeoutMs: 10_000 },
     meta: { ...urls.meta, pageSize: TEST_PAGING.metaPageSize, asyncAfterDays: 60, asyncPollIntervalMs: 10 },
     google: { ...urls.google, developerToken: 'dev-token', clientId: 'google-client', clientSecret: 'google-secret' },
     linkedin: {
@@ -95,6 +96,30 @@ export function useTestBed(provider: ProviderId): TestBed {
     },
     get connectors() {
       return current!.connectors;
+    },
+  };
+}
+
+/**
+ * Registers a suite's hooks around a sandbox of its own (for suites that need sandbox options
+ * of their own and build their own connectors): started once, its request counts reset and
+ * the platform's faults cleared before each test.
+ */
+export function useSandbox(provider: ProviderId, options: SandboxOptions = {}): { readonly sandbox: Sandbox } {
+  let current: Sandbox | undefined;
+  before(async () => {
+    current = await startSandbox(options);
+  });
+  after(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current!.resetStats();
+    current!.setFaults(provider, {});
+  });
+  return {
+    get sandbox() {
+      return current!;
     },
   };
 }

@@ -65,13 +65,14 @@ describe('Meta connector', () => {
     assert.equal(result.apiCalls, count(bed.sandbox, 'meta'));
   });
 
-  it('switches to an async report when Meta asks for less data', async () => {
-    // 30 days x 18 segments x 3+ campaigns is over the sandbox's 2,000-row limit for a synchronous call.
+  it('halves a range Meta finds too heavy before it turns to an async report', async () => {
+    // 30 days x 18 segments x 4 campaigns is over the sandbox's 2,000-row limit for a synchronous call; 15 days are not.
     const window = days('2025-01-01', 30);
     const result = await fetchReport('demographics', window);
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
-    assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), 1);
-    assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), 1);
+    const pages = sliceWindow(window, 15).reduce((n, half) => n + Math.ceil(expectedRows('meta', id, 'demographics', half).length / TEST_PAGING.metaPageSize), 0);
+    assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), 1 + pages, 'the refused 30 days, then every page of both halves');
+    assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), 0);
   });
 
   /** A connector on the same sandbox without the test bed's asyncAfterDays: long windows go out as slices. */
@@ -117,7 +118,8 @@ describe('Meta connector', () => {
     const perDay = accountProfile('meta', id).campaigns.length * DEMOGRAPHIC_SEGMENTS.length;
     const tooBig = slices.filter((slice) => windowDays(slice) * perDay > 2_000);
     assert.ok(tooBig.length > 0 && tooBig.length < slices.length);
-    const result = await slicing().fetchReport('demographics', { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
+    // Slices no longer than minSliceDays are not halved: a refused one goes straight to an async job.
+    const result = await slicing({ minSliceDays: DEFAULT_SLICE_DAYS.demographics }).fetchReport('demographics', { account: input, credentials: { ...bed.sandbox.issueCredentials('meta') }, window });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'demographics', window)));
     assert.equal(count(bed.sandbox, 'meta', `GET /v25.0/act_${id}/insights`), slices.length);
     assert.equal(count(bed.sandbox, 'meta', `POST /v25.0/act_${id}/insights`), tooBig.length);
@@ -147,10 +149,23 @@ describe('Meta connector', () => {
   });
 
   it('slows down when the usage headers report high utilisation, and still completes', async () => {
-    bed.sandbox.setFaults('meta', { usagePct: 96 });
-    const window = days('2025-03-01', 10);
-    const result = await fetchReport('campaign-daily', window);
+    // 96 % used: each next page must wait at least one base delay (1 s for this client), however fast Meta answered.
+    bed.sandbox.setFaults('meta', { usagePct: 96, usageResetSeconds: 1 });
+    const window = days('2025-03-01', 20);
+    // Its own connector: the pause after the last page would otherwise hold up the next test.
+    const patient = createConnectors({ http: { baseDelayMs: 1000, maxDelayMs: 1000 }, meta: { ...bed.sandbox.baseUrls.meta, pageSize: TEST_PAGING.metaPageSize } }).get('meta');
+    const result = await patient.fetchReport('campaign-daily', {
+      account: input,
+      credentials: { ...bed.sandbox.issueCredentials('meta') },
+      window,
+    });
     assert.deepStrictEqual(sortRows(result.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
+    const log = bed.sandbox.requests('meta').log;
+    assert.ok(log.length >= 2, `a window of several pages, got ${log.length} request(s)`);
+    for (let i = 1; i < log.length; i++) {
+      const waited = log[i]!.receivedAt - log[i - 1]!.at;
+      assert.ok(waited >= 1000, `page ${i + 1} arrived ${waited} ms after Meta reported 96 % usage for another 1,000 ms`);
+    }
   });
 
   it('counts only the configured conversion actions, not aggregates like "lead"', async () => {
@@ -190,14 +205,21 @@ describe('Meta connector', () => {
   it('stops when the caller aborts', async () => {
     bed.sandbox.setFaults('meta', { latencyMs: 200 });
     const controller = new AbortController();
+    const window = days('2025-03-01', 20);
+    assert.ok(expectedRows('meta', id, 'campaign-daily', window).length > TEST_PAGING.metaPageSize, 'more than one page to fetch');
     const pending = bed.connectors.get('meta').fetchReport('campaign-daily', {
       account: input,
       credentials: { ...bed.sandbox.issueCredentials('meta') },
-      window: days('2025-03-01', 20),
+      window,
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort(), 50);
-    await assert.rejects(pending);
-    assert.ok(count(bed.sandbox, 'meta') <= 1);
+    // Abort while the sandbox holds the first page.
+    await bed.sandbox.arrived('meta', 1);
+    controller.abort();
+    await assert.rejects(pending, (error: unknown) => error instanceof Error && error.name === 'AbortError');
+    // The sandbox logs a request once its latency has passed: count after that.
+    await bed.sandbox.idle();
+    assert.equal(count(bed.sandbox, 'meta'), 1, 'no request after the abort');
+    assert.equal(bed.sandbox.requests('meta').log[0]!.clientClosed, true, 'the request in flight was cancelled, not awaited');
   });
 });

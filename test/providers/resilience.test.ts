@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuthExpiredError, PermanentError, RateLimitedError, TransientError } from '../../functions/src/providers/errors.js';
+import { createConnectors } from '../../functions/src/providers/index.js';
 import type { FetchReportInput, FetchReportResult, ProviderId } from '../../functions/src/providers/types.js';
 import { expectedRows } from '../../scripts/sandbox/server.js';
 import { ACCOUNTS, count, days, PROVIDERS, REFRESH_PATHS, sortRows, startTestBed } from './helpers.js';
@@ -14,8 +15,8 @@ describe('connector resilience against platform faults', () => {
   /** Requests a clean fetch of WINDOW needs, per platform: each fault adds a known number on top. */
   const baseline = new Map<ProviderId, number>();
 
-  const fetchReport = (provider: ProviderId, overrides: Partial<FetchReportInput> = {}): Promise<FetchReportResult> =>
-    bed.connectors.get(provider).fetchReport('campaign-daily', {
+  const fetchReport = (provider: ProviderId, overrides: Partial<FetchReportInput> = {}, connectors = bed.connectors): Promise<FetchReportResult> =>
+    connectors.get(provider).fetchReport('campaign-daily', {
       account: ACCOUNTS[provider].input,
       credentials: { ...bed.sandbox.issueCredentials(provider) },
       window: WINDOW,
@@ -141,20 +142,46 @@ describe('connector resilience against platform faults', () => {
         assert.equal(count(bed.sandbox, provider), 1);
       });
 
-      it('surfaces a rate limit longer than it may wait as RateLimitedError carrying the hint', async () => {
-        bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
-        if (provider === 'tiktok') {
-          // TikTok gives no hint: it is waited out, one second at a time.
+      if (provider === 'linkedin') {
+        it('waits out a 429 that names no daily limit: LinkedIn sends no Retry-After (its daily limits are tested in linkedin.limits)', async () => {
+          bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
           assertComplete(provider, await fetchReport(provider));
-          return;
-        }
-        await assert.rejects(fetchReport(provider), (error: unknown) => {
-          assert.ok(error instanceof RateLimitedError);
-          assert.equal(error.retryAfterMs, 3_600_000);
-          return true;
+          assert.equal(count(bed.sandbox, provider), base() + 1, 'one limit answer, then the same request again');
+          assert.equal(bed.sandbox.requests(provider).log[0]!.status, 429);
         });
-        assert.equal(count(bed.sandbox, provider), 1);
-      });
+      } else if (provider === 'tiktok') {
+        it('waits out its in-body limit answer (code 40100): TikTok sends no wait hint, its limit is per second', async () => {
+          bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
+          assertComplete(provider, await fetchReport(provider));
+          assert.equal(count(bed.sandbox, provider), base() + 1, 'one limit answer (code 40100), then the same request again');
+          assert.equal(bed.sandbox.requests(provider).log[0]!.code, '40100');
+        });
+
+        it('surfaces a limit longer than it may wait as RateLimitedError carrying its one-second window', async () => {
+          // A client allowed to wait less than TikTok's one-second window must hand the wait to the queue.
+          const impatient = createConnectors({
+            http: { baseDelayMs: 10, maxDelayMs: 50, maxRateLimitWaitMs: 500 },
+            tiktok: { ...bed.sandbox.baseUrls.tiktok, appId: 'tiktok-app', secret: 'tiktok-secret' },
+          });
+          bed.sandbox.setFaults(provider, { rateLimit: { count: 1 } });
+          await assert.rejects(fetchReport(provider, {}, impatient), (error: unknown) => {
+            assert.ok(error instanceof RateLimitedError);
+            assert.equal(error.retryAfterMs, 1000);
+            return true;
+          });
+          assert.equal(count(bed.sandbox, provider), 1);
+        });
+      } else {
+        it('surfaces a rate limit longer than it may wait as RateLimitedError carrying the hint', async () => {
+          bed.sandbox.setFaults(provider, { rateLimit: { count: 1, retryAfterSeconds: 3600 } });
+          await assert.rejects(fetchReport(provider), (error: unknown) => {
+            assert.ok(error instanceof RateLimitedError);
+            assert.equal(error.retryAfterMs, 3_600_000);
+            return true;
+          });
+          assert.equal(count(bed.sandbox, provider), 1);
+        });
+      }
     });
   }
 });

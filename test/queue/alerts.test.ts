@@ -37,9 +37,17 @@ after(async () => {
 describe('sendAlerts', () => {
   it('posts Slack-compatible JSON once per key and window, even from concurrent runs', async () => {
     const alerts = [{ key: 'circuit:meta', text: 'Circuit opened for meta' }];
-    const sent = await Promise.all([1, 2, 3].map(() => sendAlerts(fb.db, alerts, { webhookUrl: url, failureThreshold: 3 })));
+    const settings = { webhookUrl: url, failureThreshold: 3 };
+    // Fixed times, so the runs can never straddle the top of an hour.
+    const at = (time: string) => Date.parse(`2026-03-02T${time}Z`);
+    const sent = await Promise.all([1, 2, 3].map(() => sendAlerts(fb.db, alerts, settings, at('10:30:00'))));
     assert.equal(sent.reduce((a, b) => a + b, 0), 1);
     assert.deepEqual(received, [{ text: 'Ads Hub Sync: Circuit opened for meta' }]);
+
+    assert.equal(await sendAlerts(fb.db, alerts, settings, at('10:59:59')), 0, 'same hour: throttled');
+    assert.equal(await sendAlerts(fb.db, [{ key: 'circuit:google', text: 'Circuit opened for google' }], settings, at('10:59:59')), 1, 'another key is not');
+    assert.equal(await sendAlerts(fb.db, alerts, settings, at('11:00:00')), 1, 'the next hour sends again');
+    assert.equal(received.length, 3);
   });
 
   it('a failing or unreachable webhook never fails the run', async () => {

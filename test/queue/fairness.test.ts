@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { circuitsCollection, jobsCollection, newJobDocument, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
+import { RateLimitJobError, circuitsCollection, jobsCollection, newJobDocument, pauseProvider, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
 import type { JobType, ProviderId } from '../../functions/src/schema/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
@@ -107,5 +107,48 @@ describe('claims skip paused providers in the query', () => {
     assert.equal(order[1], 1, 'the trial ran alone: the next job started after it had finished');
     assert.ok(mostAtOnce > 1, 'then the rest ran side by side');
     assert.equal((await circuitsCollection(fb.db).doc('linkedin').get()).get('consecutiveFailures'), 0);
+  });
+});
+
+describe('a platform limit pauses its provider without starving the others', () => {
+  it('a pause until the limit resets, over a backlog of that provider, leaves every other provider\'s job to run', async () => {
+    await seed('linkedin', 30, 60);
+    await seed('meta', 1, 1);
+    await seed('google', 1, 1);
+    await pauseProvider(fb.db, 'linkedin', new Date(Date.now() + 6 * 3_600_000), 'APPLICATION DAY limit');
+    const ran: string[] = [];
+    const report = await runWorker(fb.db, workerOptions({ 'scheduled-sync': async ({ job }) => void ran.push(job.providerId!) }, { concurrency: 2, maxJobs: 10 }));
+    assert.deepEqual(ran.sort(), ['google', 'meta']);
+    assert.equal(report.stopReason, 'queue-empty');
+    const linkedin = (await allJobs(fb.db)).filter((j) => j.providerId === 'linkedin');
+    assert.equal(linkedin.length, 30);
+    assert.ok(linkedin.every((j) => j.status === 'queued' && j.attempts === 0));
+  });
+
+  it('a success that finishes after the pause began does not lift it', async () => {
+    // One job hits the app-wide daily limit while another, already running, succeeds after it.
+    await seed('linkedin', 2, 10);
+    await circuitsCollection(fb.db).doc('linkedin').set({ consecutiveFailures: 2, openUntil: null, lastError: 'earlier' });
+    const resumeAt = new Date(Date.now() + 6 * 3_600_000);
+    let limited: () => void = () => undefined;
+    const limitHit = new Promise<void>((resolve) => (limited = resolve));
+    let calls = 0;
+    const handler: JobHandler = async () => {
+      if (calls++ === 0) {
+        setTimeout(limited, 0);
+        throw new RateLimitJobError('APPLICATION DAY limit', resumeAt, true);
+      }
+      await limitHit;
+      // Succeeds only once the worker has written the first job's pause (an event, not a time).
+      while (!(await circuitsCollection(fb.db).doc('linkedin').get()).get('pausedBy')) await new Promise((r) => setImmediate(r));
+      succeededDuringPause = true;
+    };
+    let succeededDuringPause = false;
+    await runWorker(fb.db, workerOptions({ 'scheduled-sync': handler }, { concurrency: 2, maxJobs: 2 }));
+    assert.ok(succeededDuringPause);
+    const circuit = await circuitsCollection(fb.db).doc('linkedin').get();
+    assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), resumeAt.getTime(), 'the pause stands until the limit resets');
+    assert.equal(circuit.get('pausedBy'), 'rate-limit');
+    assert.equal(circuit.get('consecutiveFailures'), 0, 'the success still clears the failure count');
   });
 });

@@ -85,7 +85,7 @@ describe('a finished lease refuses every later write', () => {
     await circuitsCollection(fb.db).doc('linkedin').set({ consecutiveFailures: 2, openUntil: null, lastError: 'earlier' });
     const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'linkedin', jobType: 'scheduled-sync' });
     let runs = 0;
-    const { result: report, fired } = await withWriteFaults([{ op: 'set', when: (path) => path === 'admin/scheduler/circuits/linkedin' }], () =>
+    const { result: report, fired } = await withWriteFaults([{ op: 'update', when: (path) => path === 'admin/scheduler/circuits/linkedin' }], () =>
       runWorker(fb.db, workerOptions({ 'scheduled-sync': async () => void runs++ }, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 } })),
     );
     assert.deepEqual(fired, [1], 'the circuit write failed once');

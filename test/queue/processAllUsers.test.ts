@@ -1,22 +1,33 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Timestamp } from 'firebase-admin/firestore';
 import { runWorker } from '../../functions/src/queue/index.js';
 import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
 import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
-import { serveEndpoints, TEST_CRON_KEY, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
+import { changedPaths, dumpDatabase, serveEndpoints, TEST_CRON_KEY, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { seedIntegrations, type SeedIntegration } from '../helpers/seed.js';
 
 const fb = testFirebase('process-all-users');
 let server: TestServer;
-const due = new Set<string>();
 
 before(async () => {
-  await fb.clear();
   server = await serveEndpoints(testContext(fb));
-  // 1,000 users, 1-4 integrations each, in every state that must or must not be synced.
+});
+after(async () => {
+  await server.close();
+  await fb.close();
+});
+
+/**
+ * A fresh database of `users` users with 1-4 integrations each, in every state that must or
+ * must not be synced; returns the due ones as "user/provider".
+ */
+async function seedUsers(users: number): Promise<Set<string>> {
+  await fb.clear();
+  const due = new Set<string>();
   const integrations: SeedIntegration[] = [];
-  for (let u = 0; u < 1000; u++) {
+  for (let u = 0; u < users; u++) {
     const userId = `user-${String(u).padStart(4, '0')}`;
     const count = 1 + (u % 4);
     for (let p = 0; p < count; p++) {
@@ -32,33 +43,41 @@ before(async () => {
     }
   }
   await seedIntegrations(fb.db, integrations);
-});
-after(async () => {
-  await server.close();
-  await fb.close();
-});
+  return due;
+}
 
-const processAllUsers = () =>
-  fetch(`${server.url}/cron`, {
+async function processAllUsers(): Promise<{ status: number; body: { jobId: string; duplicate: boolean; eventId: string } }> {
+  const response = await fetch(`${server.url}/cron`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-cron-key': TEST_CRON_KEY },
     body: JSON.stringify({ operation: 'process_all_users', maxUsers: 100 }),
   });
+  return { status: response.status, body: (await response.json()) as { jobId: string; duplicate: boolean; eventId: string } };
+}
+
+// A worker dedicated to fan-out jobs: the scheduled syncs it enqueues stay queued.
+const runFanOut = () => runWorker(fb.db, workerOptions({ 'fan-out': fanOutHandler }, { maxJobs: 1000, jobTypes: ['fan-out'] }));
+const scheduledSyncs = async () => (await allJobs(fb.db)).filter((j) => j.jobType === 'scheduled-sync');
 
 describe('process_all_users', () => {
   it('answers 202 with one fan-out job, and the worker enqueues exactly the due integrations', async () => {
+    const due = await seedUsers(1000);
+    const before = await dumpDatabase(fb);
     const response = await processAllUsers();
     assert.equal(response.status, 202);
-    const body = (await response.json()) as { jobId: string; duplicate: boolean };
-    assert.equal(body.duplicate, false);
-    const before = await allJobs(fb.db);
-    assert.deepEqual(before.map((j) => j.jobType), ['fan-out'], 'nothing else is written inside the request');
+    assert.equal(response.body.duplicate, false);
+    assert.deepEqual(
+      changedPaths(before, await dumpDatabase(fb)),
+      [`admin/scheduler/events/${response.body.eventId}`, 'syncJobLocks/system:process_all_users', `syncJobs/${response.body.jobId}`],
+      'nothing else is written inside the request',
+    );
+    assert.deepEqual((await allJobs(fb.db)).map((j) => j.jobType), ['fan-out']);
 
-    const report = await runWorker(fb.db, workerOptions({ 'fan-out': fanOutHandler }, { maxJobs: 1000 }));
+    const report = await runFanOut();
     const fanOutPages = report.jobs.filter((j) => j.jobType === 'fan-out');
     const dueUsers = new Set([...due].map((key) => key.split('/')[0]));
     assert.equal(fanOutPages.length, Math.ceil(dueUsers.size / 100), 'pages of 100 users');
-    const jobs = (await allJobs(fb.db)).filter((j) => j.jobType === 'scheduled-sync');
+    const jobs = await scheduledSyncs();
     const keys = jobs.map((j) => `${j.userId}/${j.providerId}`);
     assert.equal(new Set(keys).size, keys.length, 'no duplicates');
     assert.deepEqual(new Set(keys), due);
@@ -75,12 +94,36 @@ describe('process_all_users', () => {
     }
   });
 
-  it('is safe to repeat: a second call enqueues nothing new', async () => {
-    const response = await processAllUsers();
-    assert.equal(response.status, 202);
-    const report = await runWorker(fb.db, workerOptions({ 'fan-out': fanOutHandler }, { maxJobs: 1000 }));
-    assert.equal(report.counts.queued, 0);
-    const jobs = (await allJobs(fb.db)).filter((j) => j.jobType === 'scheduled-sync');
-    assert.equal(jobs.length, due.size);
+  it('is safe to repeat: a second call enqueues nothing new, stopped by the dedupe locks alone and by nextRunAt alone', async () => {
+    const due = await seedUsers(200);
+    assert.equal((await processAllUsers()).status, 202);
+    assert.equal((await runFanOut()).counts.queued, due.size);
+    const first = new Set((await scheduledSyncs()).map((j) => j.id));
+    assert.equal(first.size, due.size);
+
+    // The locks alone: every integration due again while its job still waits.
+    const writer = fb.db.bulkWriter();
+    for (const key of due) {
+      const [userId, providerId] = key.split('/');
+      void writer.update(fb.db.doc(`users/${userId}/integrations/${providerId}`), { nextRunAt: Timestamp.fromMillis(Date.now() - 60_000) });
+    }
+    await writer.close();
+    assert.equal((await processAllUsers()).status, 202);
+    const deduped = await runFanOut();
+    assert.equal(deduped.counts.queued, 0);
+    assert.equal(deduped.counts.duplicates, due.size, 'each due integration met its waiting job');
+    assert.deepEqual(new Set((await scheduledSyncs()).map((j) => j.id)), first);
+
+    // nextRunAt alone: the jobs have run and freed their locks, and nothing is due.
+    const synced = await runWorker(fb.db, workerOptions({ 'scheduled-sync': async () => undefined }, { maxJobs: 1000, concurrency: 16 }));
+    assert.equal(synced.counts.succeeded, due.size);
+    assert.equal((await fb.db.collection('syncJobLocks').get()).size, 0);
+    assert.equal((await processAllUsers()).status, 202);
+    const notDue = await runFanOut();
+    assert.equal(notDue.counts.queued, 0);
+    assert.equal(notDue.counts.duplicates, 0, 'no integration was due');
+    const jobs = await scheduledSyncs();
+    assert.deepEqual(new Set(jobs.map((j) => j.id)), first);
+    assert.ok(jobs.every((j) => j.status === 'succeeded'));
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import { claimJobs, enqueueJob, LeaseLostError, lockRef, resetStaleJobs } from '../../functions/src/queue/index.js';
-import { testFirebase } from '../helpers/firebase.js';
-import { allJobs, sleep } from '../helpers/queue.js';
+import { Timestamp } from 'firebase-admin/firestore';
+import { claimJobs, enqueueJob, jobsCollection, LeaseLostError, lockRef, resetStaleJobs } from '../../functions/src/queue/index.js';
+import { dumpDatabase, testFirebase } from '../helpers/firebase.js';
+import { allJobs } from '../helpers/queue.js';
 
 const fb = testFirebase('queue-stale');
 beforeEach(() => fb.clear());
@@ -11,9 +12,9 @@ after(() => fb.close());
 describe('resetStaleJobs', () => {
   it('requeues a job whose lease expired and refuses the old worker\'s late result', async () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'meta', jobType: 'scheduled-sync' });
-    const [lease] = await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 50 });
+    // A lease of 0 ms has run out by the time anyone looks: the worker claimed and died.
+    const [lease] = await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 0 });
     assert.equal(lease!.job.id, jobId);
-    await sleep(100);
 
     const result = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
     assert.deepEqual(result, { reset: 1, failed: 0, jobIds: [jobId] });
@@ -32,8 +33,7 @@ describe('resetStaleJobs', () => {
 
   it('fails a stale job that is out of attempts and frees its slot', async () => {
     await enqueueJob(fb.db, { userId: 'u', providerId: 'google', jobType: 'manual-sync', maxAttempts: 1 });
-    await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 10 });
-    await sleep(50);
+    await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 0 });
     const result = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
     assert.equal(result.failed, 1);
     assert.equal(result.reset, 0);
@@ -46,13 +46,23 @@ describe('resetStaleJobs', () => {
   it('resets a job running longer than the limit even with a live lease, and leaves fresh ones alone', async () => {
     await enqueueJob(fb.db, { userId: 'old', providerId: 'tiktok', jobType: 'scheduled-sync' });
     const [slow] = await claimJobs(fb.db, { workerId: 'w-slow', max: 1, leaseMs: 3_600_000 });
-    await sleep(300);
+    // It started 31 minutes ago; the limit is 30.
+    await jobsCollection(fb.db).doc(slow!.job.id).update({ startedAt: Timestamp.fromMillis(Date.now() - 31 * 60_000) });
     await enqueueJob(fb.db, { userId: 'fresh', providerId: 'tiktok', jobType: 'scheduled-sync' });
-    await claimJobs(fb.db, { workerId: 'w-ok', max: 1, leaseMs: 3_600_000 });
-    const result = await resetStaleJobs(fb.db, { maxRunMs: 200 });
+    const [fresh] = await claimJobs(fb.db, { workerId: 'w-ok', max: 1, leaseMs: 3_600_000 });
+    const options = { maxRunMs: 30 * 60_000 };
+    const result = await resetStaleJobs(fb.db, options);
     assert.deepEqual(result, { reset: 1, failed: 0, jobIds: [slow!.job.id] });
-    const second = await resetStaleJobs(fb.db, { maxRunMs: 30 * 60_000 });
-    assert.equal(second.reset + second.failed, 0, 'repeating the call changes nothing');
+    const jobs = await allJobs(fb.db);
+    assert.equal(jobs.find((j) => j.id === slow!.job.id)!.status, 'queued');
+    const kept = jobs.find((j) => j.id === fresh!.job.id)!;
+    assert.equal(kept.status, 'running');
+    assert.equal(kept.lease?.workerId, 'w-ok');
+
+    const before = await dumpDatabase(fb);
+    const second = await resetStaleJobs(fb.db, options);
+    assert.deepEqual(second, { reset: 0, failed: 0, jobIds: [] }, 'repeating the call changes nothing');
+    assert.deepEqual(await dumpDatabase(fb), before, 'not one document written');
   });
 
   it('leaves a job with a live lease alone', async () => {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import {
-  backoffBoundsMs,
   enqueueJob,
   jobsCollection,
   runWorker,
@@ -13,7 +12,7 @@ import { runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { eventsCollection } from '../../functions/src/scheduler/events.js';
 import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
 import { testConfig, testContext, testFirebase } from '../helpers/firebase.js';
-import { allJobs, sleep, workerOptions } from '../helpers/queue.js';
+import { allJobs, workerOptions } from '../helpers/queue.js';
 
 const fb = testFirebase('queue-worker');
 beforeEach(() => fb.clear());
@@ -39,17 +38,39 @@ async function enqueueMany(count: number, jobType: 'scheduled-sync' | 'manual-sy
 
 describe('worker', () => {
   it('8 concurrent workers handle 500 jobs exactly once, and their events add up to 500', async () => {
-    const ids = await enqueueMany(500);
+    const ids: string[] = [];
+    for (let i = 0; i < 500; i += 50) {
+      const chunk = await Promise.all(
+        Array.from({ length: 50 }, (_, k) => enqueueJob(fb.db, { userId: `user-${i + k}`, providerId: PROVIDER_IDS[(i + k) % 4]!, jobType: 'scheduled-sync' })),
+      );
+      ids.push(...chunk.map((r) => r.jobId));
+    }
+    assert.equal(new Set(ids).size, 500);
+    assert.equal((await fb.db.collection('syncJobLocks').get()).size, 500, 'every job holds its dedupe slot');
     const runs = new Map<string, number>();
+    const ranOn = new Map<string, string>();
+    // Every slot holds its job until each of the eight workers holds one, so no worker can
+    // finish the queue before the others have claimed. A worker call that returns early
+    // (it found nothing to claim) lets the rest go, and the test then says so.
+    const holders = new Set<string>();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const handler: JobHandler = async ({ job }) => {
       runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-      await sleep(5);
+      ranOn.set(job.id, job.lease!.workerId);
+      holders.add(job.lease!.workerId);
+      if (holders.size === 8) release();
+      await released;
     };
     const ctx = testContext(fb, { handlers: { 'scheduled-sync': handler } });
-    const reports = await Promise.all(Array.from({ length: 8 }, () => runWorkerCall(ctx, { maxJobs: 500 }, 'worker')));
+    const reports = await Promise.all(Array.from({ length: 8 }, () => runWorkerCall(ctx, { maxJobs: 500 }, 'worker').finally(release)));
     assert.equal(runs.size, 500);
     assert.deepEqual([...new Set(runs.values())], [1]);
     assert.deepEqual(new Set(runs.keys()), new Set(ids));
+    for (const report of reports) {
+      assert.ok(report.counts.processed > 0, `worker ${report.workerId} processed no job`);
+      assert.equal(report.counts.processed, [...ranOn.values()].filter((w) => w === report.workerId).length);
+    }
     const jobs = await allJobs(fb.db);
     assert.equal(jobs.filter((j) => j.status === 'succeeded').length, 500);
     assert.ok(jobs.every((j) => j.attempts === 1 && j.lease === null));
@@ -70,22 +91,41 @@ describe('worker', () => {
         if (calls <= 2) throw new Error(`platform hiccup ${calls}`);
       },
     };
-    const options = workerOptions(handlers);
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const failedAt = Date.now();
-      const report = await runWorker(fb.db, options);
-      assert.equal(report.counts.retried, 1);
-      const job = (await allJobs(fb.db))[0]!;
-      assert.equal(job.status, 'queued');
-      assert.equal(job.attempts, attempt);
-      assert.equal(job.lastError, `platform hiccup ${attempt}`);
-      const delay = job.runAfter.toMillis() - failedAt;
-      const bounds = backoffBoundsMs(attempt, options.retry);
-      assert.ok(delay >= bounds.min - 50 && delay <= bounds.max + 1000, `attempt ${attempt}: delay ${delay} not in [${bounds.min}, ${bounds.max}]`);
-      // Not due yet: a worker run now must not touch it.
-      if (attempt === 1) assert.equal((await runWorker(fb.db, options)).counts.processed, 0);
-      await sleep(job.runAfter.toMillis() - Date.now() + 20);
+    const options = workerOptions(handlers, { retry: { baseMs: 60_000, maxMs: 3_600_000, maxAttempts: 3 } });
+    // Equal jitter: attempt n waits between half and all of 1 min x 2^(n-1). With the random
+    // half fixed at its middle, the delays are exactly 45 s and 90 s.
+    const windows = [
+      { min: 30_000, max: 60_000, expected: 45_000 },
+      { min: 60_000, max: 120_000, expected: 90_000 },
+    ];
+    const random = Math.random;
+    Math.random = () => 0.5;
+    const delays: { atLeast: number; atMost: number }[] = [];
+    try {
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const before = Date.now();
+        const report = await runWorker(fb.db, options);
+        const after = Date.now();
+        assert.equal(report.counts.retried, 1);
+        const job = (await allJobs(fb.db))[0]!;
+        assert.equal(job.status, 'queued');
+        assert.equal(job.attempts, attempt);
+        assert.equal(job.lastError, `platform hiccup ${attempt}`);
+        // The worker picked its delay between `before` and `after`.
+        const delay = { atLeast: job.runAfter.toMillis() - after, atMost: job.runAfter.toMillis() - before };
+        delays.push(delay);
+        const window = windows[attempt - 1]!;
+        assert.ok(delay.atLeast <= window.expected && window.expected <= delay.atMost, `attempt ${attempt}: delay in [${delay.atLeast}, ${delay.atMost}], expected ${window.expected}`);
+        assert.ok(delay.atMost >= window.min && delay.atLeast <= window.max, `attempt ${attempt}: outside [${window.min}, ${window.max}]`);
+        // Not due yet: a worker run now must not touch it.
+        assert.equal((await runWorker(fb.db, options)).counts.processed, 0);
+        // Then the delay passes.
+        await jobsCollection(fb.db).doc(jobId).update({ runAfter: Timestamp.fromMillis(Date.now() - 1) });
+      }
+    } finally {
+      Math.random = random;
     }
+    assert.ok(delays[1]!.atLeast > delays[0]!.atMost, 'the second delay is longer than the first');
     const report = await runWorker(fb.db, options);
     assert.equal(report.counts.succeeded, 1);
     const job = (await allJobs(fb.db))[0]!;
@@ -138,14 +178,26 @@ describe('worker', () => {
 
   it('stops claiming when the time budget left is below one job timeout', async () => {
     await enqueueMany(20);
+    // Each job takes 400 ms of the worker's clock. After three, 800 ms of the 2,000 ms
+    // budget are left, less than one job's 1,000 ms timeout: no fourth claim.
+    let clock = 0;
     const report = await runWorker(
       fb.db,
-      workerOptions({ 'scheduled-sync': () => sleep(200) }, { concurrency: 1, budgetMs: 1_000, jobTimeoutMs: 500 }),
+      workerOptions(
+        {
+          'scheduled-sync': async () => {
+            clock += 400;
+          },
+        },
+        { concurrency: 1, budgetMs: 2_000, jobTimeoutMs: 1_000, now: () => clock },
+      ),
     );
     assert.equal(report.stopReason, 'time-budget');
-    assert.ok(report.counts.processed >= 1 && report.counts.processed <= 4, `processed ${report.counts.processed}`);
+    assert.equal(report.counts.processed, 3);
+    assert.equal(report.counts.succeeded, 3);
     const jobs = await allJobs(fb.db);
-    assert.equal(jobs.filter((j) => j.status === 'succeeded').length, report.counts.processed);
+    assert.equal(jobs.filter((j) => j.status === 'succeeded').length, 3);
+    assert.equal(jobs.filter((j) => j.status === 'queued').length, 17);
     assert.equal(jobs.filter((j) => j.status === 'running').length, 0);
   });
 

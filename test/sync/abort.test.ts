@@ -3,12 +3,11 @@ import { describe, it } from 'node:test';
 import { enqueueJob, jobFromSnapshot, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { hookedConnectors } from '../helpers/connectors.js';
-import { testFirebase } from '../helpers/firebase.js';
 import { workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf, useSyncBed } from '../helpers/syncBed.js';
 
-const fb = testFirebase('sync-abort');
-const test = useSyncBed(fb);
+const test = useSyncBed('sync-abort');
+const { fb } = test;
 
 describe('a timed-out sync stops', () => {
   it('rows fetched after the timeout are never written, and the integration is not marked synced', async () => {

@@ -5,12 +5,11 @@ import { enqueueJob, jobFromSnapshot, jobsCollection, runWorker } from '../../fu
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { backfillChunks } from '../../functions/src/sync/window.js';
 import { hookedConnectors } from '../helpers/connectors.js';
-import { testFirebase } from '../helpers/firebase.js';
 import { workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf, useSyncBed } from '../helpers/syncBed.js';
 
-const fb = testFirebase('sync-backfill-resume');
-const test = useSyncBed(fb);
+const test = useSyncBed('sync-backfill-resume');
+const { fb } = test;
 
 describe('a backfill resumes where it got to', () => {
   it('a slow account that fails every run after two chunks still finishes, fetching each chunk once', async () => {

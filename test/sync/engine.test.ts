@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { enqueueJob, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
-import { runWorkerCall } from '../../functions/src/scheduler/operations.js';
+import { Timestamp } from 'firebase-admin/firestore';
+import { claimJobs, enqueueJob, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
@@ -9,7 +10,7 @@ import { RESTATEMENT_DAYS, lookbackWindow } from '../../functions/src/sync/windo
 import { expectedRows } from '../../scripts/sandbox/server.js';
 import { testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
-import { connectIntegration, metricsOf } from '../helpers/syncBed.js';
+import { connectIntegration, metricsOf, metricVersionsOf, withSecondGoogleKind } from '../helpers/syncBed.js';
 import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
 
 const fb = testFirebase('sync-engine');
@@ -46,11 +47,16 @@ describe('sync engine', () => {
       assert.equal(first.counts.rowsWritten, stored.size);
       assert.ok(first.counts.apiCalls >= 1);
 
+      const versions = await metricVersionsOf(fb.db, 'u1');
+      assert.equal(versions.size, stored.size);
+
       await enqueueJob(fb.db, { userId: 'u1', providerId, jobType: 'manual-sync' });
       const second = await runWorker(fb.db, workerOptions(handlers));
       assert.equal(second.counts.succeeded, 1);
       assert.equal(second.counts.rowsWritten, 0, 'unchanged rows are not rewritten');
       assert.deepEqual(await metricsOf(fb.db, 'u1'), stored, 'identical documents after the second run');
+      const rewritten = [...(await metricVersionsOf(fb.db, 'u1'))].filter(([id, version]) => versions.get(id) !== version);
+      assert.equal(rewritten.length, 0, 'not one document written again');
       const integration = await fb.db.doc(`users/u1/integrations/${providerId}`).get();
       assert.equal(integration.get('lastSyncStatus'), 'succeeded');
       assert.ok(integration.get('lastSyncedAt'));
@@ -98,16 +104,137 @@ describe('sync engine', () => {
     assert.deepEqual(recovered, clean, 'same ids, same values, nothing duplicated');
   });
 
-  it('an expired token is refreshed once and the new token is stored server-side', async () => {
+  /**
+   * A worker process that dies: its own Firestore client, which it loses once `dieAfter`
+   * says so. Nothing it would do after that (the handler's own error handling, the worker's
+   * catch, the job's result) can reach the database.
+   */
+  async function dieMidSync(userId: string, dieAfter: (written: number) => boolean) {
+    const doomed = testFirebase('sync-engine');
+    try {
+      const [lease] = await claimJobs(doomed.db, { workerId: 'w-dies', max: 1, leaseMs: 600_000, userId });
+      const dying = createSyncHandlers(doomed.db, {
+        connectors: bed.connectors,
+        writeOptions: {
+          batchSize: 50,
+          onBatchWritten: (written) => {
+            // A refused terminate leaves the client alive, and the row counts below say so.
+            if (dieAfter(written)) doomed.db.terminate().catch(() => undefined);
+          },
+        },
+      });
+      // The handler alone, as the worker starts it; the worker's catch never runs.
+      await assert.rejects(
+        dying['scheduled-sync']!({ job: lease!.job, db: doomed.db, signal: new AbortController().signal, reportProgress: (p) => lease!.reportProgress(p), checkpoint: (p, payload) => lease!.checkpoint(p, payload) }),
+        /terminated/,
+      );
+      return lease!.job.id;
+    } finally {
+      await doomed.close().catch(() => undefined);
+    }
+  }
+
+  /** Ten minutes pass: the dead worker's lease runs out, and the hourly reset_stale_jobs runs. */
+  async function expireAndReset(jobId: string) {
+    await fb.db.doc(`syncJobs/${jobId}`).update({ 'lease.expiresAt': Timestamp.fromMillis(Date.now() - 1) });
+    const reset = await runCronOperation(testContext(fb, { handlers }), { operation: 'reset_stale_jobs', maxRunMinutes: 30 });
+    assert.deepEqual(reset.operation === 'reset_stale_jobs' && [reset.reset, reset.failed], [1, 0]);
+    const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
+    assert.equal(job.status, 'queued');
+    assert.match(job.lastError ?? '', /worker w-dies stopped responding/);
+  }
+
+  /** What a recovery must end with: the same Meta account synced cleanly by another user. */
+  async function cleanMetaSync() {
+    await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
+    await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
+    assert.equal((await runWorker(fb.db, workerOptions(handlers))).counts.succeeded, 1);
+    return metricsOf(fb.db, 'clean');
+  }
+
+  const metaRowsPerSync = () =>
+    (['campaign-daily', 'demographics', 'placement'] as const).reduce(
+      (sum, kind) => sum + expectedRows('meta', ACCOUNTS.meta.id, kind, lookbackWindow(RESTATEMENT_DAYS.meta, 'UTC')).length,
+      0,
+    );
+
+  it('a worker process that dies mid-sync: its lease expires, reset_stale_jobs requeues it, and the rerun equals a clean run', async () => {
+    const clean = await cleanMetaSync();
+    assert.equal(clean.size, metaRowsPerSync());
+    await connectIntegration(fb.db, bed.sandbox, 'dies', 'meta');
+    await enqueueJob(fb.db, { userId: 'dies', providerId: 'meta', jobType: 'scheduled-sync' });
+    const jobId = await dieMidSync('dies', (written) => written === 100);
+    assert.equal((await metricsOf(fb.db, 'dies')).size, 100, 'two batches landed before the process died');
+    const stuck = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
+    assert.equal(stuck.status, 'running', 'nobody recorded anything for the dead worker');
+    assert.equal(stuck.lease?.workerId, 'w-dies');
+    assert.equal((await fb.db.doc('users/dies/integrations/meta').get()).get('lastSyncStatus'), null);
+
+    await expireAndReset(jobId);
+    const rerun = await runWorker(fb.db, workerOptions(handlers));
+    assert.equal(rerun.counts.succeeded, 1, JSON.stringify(rerun.jobs));
+    assert.equal(rerun.counts.rowsWritten, clean.size - 100, 'the rerun writes only what the dead worker did not');
+    const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
+    assert.equal(job.status, 'succeeded');
+    assert.equal(job.attempts, 2);
+    assert.deepEqual(await metricsOf(fb.db, 'dies'), clean, 'same ids, same values, nothing duplicated');
+    assert.equal((await fb.db.doc('users/dies/integrations/meta').get()).get('lastSyncStatus'), 'succeeded');
+  });
+
+  it('a worker process that dies after its last write but before saving the result: the rerun finishes it without writing a row', async () => {
+    const clean = await cleanMetaSync();
+    await connectIntegration(fb.db, bed.sandbox, 'late', 'meta');
+    await enqueueJob(fb.db, { userId: 'late', providerId: 'meta', jobType: 'scheduled-sync' });
+    const jobId = await dieMidSync('late', (written) => written === metaRowsPerSync());
+    assert.deepEqual(await metricsOf(fb.db, 'late'), clean, 'every row landed');
+    const versions = await metricVersionsOf(fb.db, 'late');
+    assert.equal((await allJobs(fb.db)).find((j) => j.id === jobId)!.status, 'running');
+    assert.equal((await fb.db.doc('users/late/integrations/meta').get()).get('lastSyncStatus'), null, 'the result was never saved');
+
+    await expireAndReset(jobId);
+    const rerun = await runWorker(fb.db, workerOptions(handlers));
+    assert.equal(rerun.counts.succeeded, 1, JSON.stringify(rerun.jobs));
+    assert.equal(rerun.counts.rowsWritten, 0);
+    const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
+    assert.equal(job.status, 'succeeded');
+    assert.equal(job.attempts, 2);
+    assert.deepEqual(await metricsOf(fb.db, 'late'), clean);
+    assert.deepEqual(await metricVersionsOf(fb.db, 'late'), versions, 'not one row written again');
+    const integration = await fb.db.doc('users/late/integrations/meta').get();
+    assert.equal(integration.get('lastSyncStatus'), 'succeeded');
+    assert.ok(integration.get('lastSyncedAt'));
+  });
+
+  it('an expired token is refreshed once for all report kinds and the new token is stored server-side', async () => {
     await connectIntegration(fb.db, bed.sandbox, 'u3', 'google');
-    const before = (await credentialsRef(fb.db, 'u3', 'google').get()).get('accessToken') as string;
+    // Three minutes left, within the engine's refresh margin, and the platform already refuses it.
+    await credentialsRef(fb.db, 'u3', 'google').update({ expiresAt: Date.now() + 3 * 60_000 });
+    const stale = (await credentialsRef(fb.db, 'u3', 'google').get()).data()!;
     bed.sandbox.setFaults('google', { expiredTokens: true });
+    const twoKinds = createSyncHandlers(fb.db, { connectors: withSecondGoogleKind(bed.connectors) });
     await enqueueJob(fb.db, { userId: 'u3', providerId: 'google', jobType: 'manual-sync' });
-    const report = await runWorker(fb.db, workerOptions(handlers));
+    const report = await runWorker(fb.db, workerOptions(twoKinds));
     assert.equal(report.counts.succeeded, 1, JSON.stringify(report.jobs));
     assert.equal(bed.sandbox.requests('google').byPath['POST /token'], 1);
-    const after = (await credentialsRef(fb.db, 'u3', 'google').get()).get('accessToken') as string;
-    assert.notEqual(after, before);
+    const stored = (await credentialsRef(fb.db, 'u3', 'google').get()).data()!;
+    assert.notEqual(stored.accessToken, stale.accessToken);
+    assert.equal(stored.refreshToken, stale.refreshToken);
+    assert.ok((stored.expiresAt as number) > Date.now() + 30 * 60_000);
+    // The first kind alone met the refusal and refreshed; the second kind went out with the new token.
+    const reports = bed.sandbox.requests('google').log.filter((e) => e.path.endsWith('googleAds:searchStream'));
+    assert.deepEqual(
+      reports.map((e) => [e.status, e.headers.authorization]),
+      [
+        [401, `Bearer ${stale.accessToken}`],
+        [200, `Bearer ${stored.accessToken}`],
+        [200, `Bearer ${stored.accessToken}`],
+      ],
+    );
+    assert.equal(report.counts.apiCalls, 4, 'one refused call, one refresh, one call per kind');
+    const rows = [...(await metricsOf(fb.db, 'u3')).values()];
+    const expected = campaignRows('google', RESTATEMENT_DAYS.google).length;
+    assert.equal(rows.filter((r) => r.kind === 'campaign-daily').length, expected);
+    assert.equal(rows.filter((r) => r.kind === 'demographics').length, expected);
   });
 
   it('a revoked token marks the integration error with "reconnect", fails without retries', async () => {

@@ -46,12 +46,12 @@ export function alertsFor(run: RunSummary, settings: Pick<AlertSettings, 'failur
 /**
  * Posts Slack-compatible JSON ({ text }). Throttled through a Firestore document per key
  * and window, created with create() so concurrent runs send one alert, not many. A failing
- * webhook is logged and never fails the run.
+ * webhook is logged and never fails the run. `now` decides the throttle window.
  */
-export async function sendAlerts(db: Firestore, alerts: Alert[], settings: AlertSettings): Promise<number> {
+export async function sendAlerts(db: Firestore, alerts: Alert[], settings: AlertSettings, now = Date.now()): Promise<number> {
   if (!settings.webhookUrl || alerts.length === 0) return 0;
   const url = settings.webhookUrl;
-  const window = Math.floor(Date.now() / (settings.throttleMs ?? 3_600_000));
+  const window = Math.floor(now / (settings.throttleMs ?? 3_600_000));
   const sent = await Promise.all(
     alerts.map(async (alert) => {
       try {

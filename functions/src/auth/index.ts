@@ -12,6 +12,16 @@ export function cronKeyMatches(presented: string | undefined, secret: string | n
   return timingSafeEqual(a, b);
 }
 
+/**
+ * True when the presented key matches any accepted key (the current one, and the next one
+ * during a rotation). Every key is compared, so the time taken does not say which matched.
+ */
+export function cronKeyMatchesAny(presented: string | undefined, accepted: readonly (string | null)[]): boolean {
+  let matched = false;
+  for (const secret of accepted) matched = cronKeyMatches(presented, secret) || matched;
+  return matched;
+}
+
 export function bearerToken(authorization: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   return match?.[1] ?? null;

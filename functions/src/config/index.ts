@@ -1,6 +1,18 @@
+import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
 import type { ProviderId } from '../schema/index.js';
 import { queueTimeProblems } from './limits.js';
+import { PROVIDER_IDS } from '../schema/common.js';
+
+/**
+ * A cron key: long, and sendable as an HTTP header value. Surrounding whitespace (a newline
+ * from `echo key | firebase functions:secrets:set`) is dropped, as HTTP drops it from headers.
+ */
+export const cronKeySchema = z
+  .string()
+  .trim()
+  .min(24, 'must be at least 24 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 const intFromEnv = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -10,7 +22,9 @@ const intFromEnv = (fallback: number, min: number, max: number) =>
  * crash: it leaves `cronSecret` null, every guarded endpoint refuses, and health says why.
  */
 const envSchema = z.object({
-  INTEGRATIONS_CRON_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  INTEGRATIONS_CRON_SECRET: cronKeySchema.optional(),
+  /** Accepted beside the current key during a rotation; unset or equal to it otherwise. */
+  INTEGRATIONS_CRON_SECRET_NEXT: cronKeySchema.optional(),
   ADMIN_EMAILS: z
     .string()
     .default('')
@@ -51,6 +65,12 @@ const envSchema = z.object({
   TIKTOK_APP_ID: z.string().min(1).optional(),
   TIKTOK_APP_SECRET: z.string().min(1).optional(),
   META_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** The connect flow (OAuth authorization code): Meta's app, the authorize pages' origins, where platforms send users back. */
+  META_APP_ID: z.string().min(1).optional(),
+  META_APP_SECRET: z.string().min(1).optional(),
+  META_AUTHORIZE_BASE_URL: z.url().optional(),
+  GOOGLE_AUTHORIZE_BASE_URL: z.url().optional(),
+  OAUTH_REDIRECT_URI: z.url().optional(),
   /** Share of each platform's request budget that backfills may use. */
   BACKFILL_RATE_SHARE: z.coerce.number().min(0.05).max(1).default(0.25),
   BACKFILL_CHUNK_DAYS: intFromEnv(90, 1, 366),
@@ -68,9 +88,21 @@ export interface ProvidersConfig {
   backfillChunkDays: number;
 }
 
+/** Each platform's OAuth app for the connect flow; a platform is connectable when its app is set. */
+export interface OAuthConfig {
+  /** The Ads Hub page platforms send the user back to (registered with every platform's app). */
+  redirectUri: string | null;
+  meta?: { appId: string; appSecret: string; authorizeBaseUrl?: string; apiBaseUrl?: string };
+  google?: NonNullable<ProvidersConfig['google']> & { authorizeBaseUrl?: string };
+  linkedin?: ProvidersConfig['linkedin'];
+  tiktok?: ProvidersConfig['tiktok'];
+}
+
 export interface Config {
   /** Null when missing or invalid: guarded endpoints then refuse every call. */
   readonly cronSecret: string | null;
+  /** The next cron key, also accepted while callers move to it; null when unset or invalid. */
+  readonly cronSecretNext: string | null;
   readonly adminEmails: readonly string[];
   readonly alerts: { readonly webhookUrl: string | null; readonly failureThreshold: number };
   readonly queue: {
@@ -89,6 +121,8 @@ export interface Config {
   readonly providers: ProvidersConfig;
   /** Per platform, the settings it still needs before it can be synced (empty when configured). */
   readonly missingProviderSettings: Readonly<Record<ProviderId, readonly string[]>>;
+  /** App secrets included, never logged. */
+  readonly oauth: OAuthConfig;
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
@@ -116,17 +150,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       delete input[key];
     }
   }
-  if (v.INTEGRATIONS_CRON_SECRET === undefined && !problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET'))) {
+  const isProblemOf = (key: string) => (p: string) => p.startsWith(`${key} `);
+  if (v.INTEGRATIONS_CRON_SECRET === undefined && !problems.some(isProblemOf('INTEGRATIONS_CRON_SECRET'))) {
     problems.push('INTEGRATIONS_CRON_SECRET is not set');
   }
   const runningInEmulator = v.FUNCTIONS_EMULATOR === 'true';
+  const providers = providersFrom(v);
   if (v.FIREBASE_AUTH_EMULATOR_HOST && !runningInEmulator) {
     problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens cannot be verified, so every signed-in call is refused');
   }
   const unsafeQueueSettings = queueTimeProblems({ jobTimeoutMs: v.JOB_TIMEOUT_MS, workerBudgetMs: v.WORKER_BUDGET_MS, leaseMarginMs: v.JOB_LEASE_MARGIN_MS });
   problems.push(...unsafeQueueSettings);
   return Object.freeze({
-    cronSecret: problems.some((p) => p.startsWith('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
+    cronSecret: problems.some(isProblemOf('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
+    cronSecretNext: v.INTEGRATIONS_CRON_SECRET_NEXT ?? null,
     adminEmails: Object.freeze([...v.ADMIN_EMAILS]),
     alerts: Object.freeze({
       webhookUrl: v.SCHEDULER_ALERT_WEBHOOK_URL ?? null,
@@ -144,8 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
-    providers: Object.freeze(providersFrom(v)),
+    providers: Object.freeze(providers),
     missingProviderSettings: Object.freeze(missingProviderSettings(v)),
+    oauth: Object.freeze(oauthFrom(v, providers)),
     runningInEmulator,
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
@@ -154,9 +192,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+const defined = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+/** The connect flow reuses each platform's app settings; Meta's app and the authorize pages are its own. */
+function oauthFrom(v: z.infer<typeof envSchema>, providers: ProvidersConfig): OAuthConfig {
+  const { google, linkedin, tiktok } = providers;
+  return {
+    redirectUri: v.OAUTH_REDIRECT_URI ?? null,
+    ...(v.META_APP_ID && v.META_APP_SECRET
+      ? { meta: { ...defined({ authorizeBaseUrl: v.META_AUTHORIZE_BASE_URL, apiBaseUrl: v.META_API_BASE_URL }), appId: v.META_APP_ID, appSecret: v.META_APP_SECRET } }
+      : {}),
+    ...(google ? { google: { ...google, ...defined({ authorizeBaseUrl: v.GOOGLE_AUTHORIZE_BASE_URL }) } } : {}),
+    ...(linkedin ? { linkedin } : {}),
+    ...(tiktok ? { tiktok } : {}),
+  };
+}
+
 function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
-  const defined = <T extends Record<string, unknown>>(o: T) =>
-    Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<T>;
   const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS };
   if (v.META_ENABLED === 'true') config.meta = defined({ apiBaseUrl: v.META_API_BASE_URL });
   if (v.GOOGLE_ADS_DEVELOPER_TOKEN && v.GOOGLE_OAUTH_CLIENT_ID && v.GOOGLE_OAUTH_CLIENT_SECRET) {
@@ -198,14 +251,44 @@ function missingProviderSettings(v: z.infer<typeof envSchema>): Record<ProviderI
   };
 }
 
-/** The config as safe to log: secrets replaced by whether they are set. */
+const setOrMissing = (value: unknown) => (value ? '<set>' : '<missing>');
+/** Only the origin of an overridden API base URL: enough to tell the sandbox from the real platform. */
+const platformShown = (platform: { apiBaseUrl?: string } | undefined) =>
+  platform ? { enabled: true, apiOrigin: platform.apiBaseUrl ? new URL(platform.apiBaseUrl).origin : 'default' } : { enabled: false };
+
+/**
+ * The config as safe to log. Built section by section rather than copied, so a setting
+ * added later is not logged until someone decides it may be; secrets appear only as set or
+ * missing, and the queue section holds numbers only.
+ */
 export function redactedConfig(config: Config): Record<string, unknown> {
+  const { meta, google, linkedin, tiktok, backfillRateShare, backfillChunkDays } = config.providers;
   return {
-    ...config,
-    cronSecret: config.cronSecret ? '<set>' : '<missing>',
-    alerts: { ...config.alerts, webhookUrl: config.alerts.webhookUrl ? '<set>' : null },
-    providers: Object.fromEntries(
-      Object.entries(config.providers).map(([name, value]) => [name, typeof value === 'object' ? '<configured>' : value]),
-    ),
+    version: config.version,
+    runningInEmulator: config.runningInEmulator,
+    authEmulatorHost: config.authEmulatorHost,
+    cronKeys: {
+      current: setOrMissing(config.cronSecret),
+      next: config.cronSecretNext && config.cronSecretNext === config.cronSecret ? '<same as current>' : setOrMissing(config.cronSecretNext),
+    },
+    adminEmails: config.adminEmails,
+    alerts: { webhookUrl: config.alerts.webhookUrl ? '<set>' : null, failureThreshold: config.alerts.failureThreshold },
+    queue: { ...config.queue },
+    platforms: { meta: platformShown(meta), google: platformShown(google), linkedin: platformShown(linkedin), tiktok: platformShown(tiktok) },
+    backfill: { rateShare: backfillRateShare, chunkDays: backfillChunkDays },
+    problems: config.problems,
+    connect: {
+      redirectUri: config.oauth.redirectUri,
+      platforms: Object.fromEntries(PROVIDER_IDS.map((id) => [id, config.oauth[id] ? '<configured>' : '<not configured>'])),
+    },
   };
+}
+
+/**
+ * Once per instance, on its first request: what this instance runs with, never a secret.
+ * Always INFO: each function binds only the secrets it uses (`status` none), so a secret
+ * missing here is not by itself a fault; /health judges the configuration.
+ */
+export function logConfiguration(config: Config): void {
+  logger.info('configuration loaded', { configuration: redactedConfig(config) });
 }

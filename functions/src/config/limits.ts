@@ -6,7 +6,7 @@
  */
 
 /** Cloud Functions timeouts, seconds. */
-export const FUNCTION_TIMEOUT_SECONDS = { cron: 120, worker: 540, schedule: 60, process: 540, health: 30, status: 30 } as const;
+export const FUNCTION_TIMEOUT_SECONDS = { cron: 120, worker: 540, schedule: 60, process: 540, health: 30, status: 30, hub: 60, admin: 60, startRequestedJobs: 540 } as const;
 
 /** Left of the worker function's timeout after the budget: finishing writes and the event. */
 export const WORKER_TIMEOUT_MARGIN_MS = 30_000;

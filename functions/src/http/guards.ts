@@ -1,5 +1,5 @@
 import type { DecodedIdToken } from 'firebase-admin/auth';
-import { bearerToken, cronKeyMatches, isAdmin, verifyIdToken } from '../auth/index.js';
+import { bearerToken, cronKeyMatchesAny, isAdmin, verifyIdToken } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { HttpError, type ApiRequest } from './respond.js';
 
@@ -8,17 +8,17 @@ const header = (req: ApiRequest, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-/** With no secret configured nothing is accepted: the endpoint is closed, not open. */
-function assertSecretConfigured(ctx: AppContext): string {
+/** With no current key configured nothing is accepted: the endpoint is closed, not open. */
+function acceptedCronKeys(ctx: AppContext): [string, string | null] {
   if (!ctx.config.cronSecret) throw new HttpError(503, 'the cron key is not configured on the server (see /health)');
-  return ctx.config.cronSecret;
+  return [ctx.config.cronSecret, ctx.config.cronSecretNext];
 }
 
 export function requireCronKey(ctx: AppContext, req: ApiRequest): void {
-  const secret = assertSecretConfigured(ctx);
+  const accepted = acceptedCronKeys(ctx);
   const presented = header(req, 'x-cron-key');
   if (presented === undefined) throw new HttpError(401, 'x-cron-key header is required', 'x-cron-key');
-  if (!cronKeyMatches(presented, secret)) throw new HttpError(401, 'x-cron-key is not valid', 'x-cron-key');
+  if (!cronKeyMatchesAny(presented, accepted)) throw new HttpError(401, 'x-cron-key is not valid', 'x-cron-key');
 }
 
 export async function requireUser(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
@@ -41,5 +41,12 @@ export async function requireAdminOrCronKey(ctx: AppContext, req: ApiRequest): P
   }
   const user = await requireUser(ctx, req);
   if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may schedule syncs');
+  return user;
+}
+
+/** A signed-in admin (the Ads Hub's admin view); the cron key is not accepted here. */
+export async function requireAdmin(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+  const user = await requireUser(ctx, req);
+  if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may do this');
   return user;
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { ConflictError, InvalidInputError, MisconfiguredError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError, UpstreamError } from '../errors.js';
 
 export interface ApiRequest {
   method: string;
@@ -86,10 +86,11 @@ export function toRequestHandler(endpoint: Endpoint, methods: readonly string[])
       response = await endpoint({ method: req.method ?? '', headers: req.headers, query: queryOf(req), body });
     } catch (error) {
       if (error instanceof HttpError) response = errorResponse(error);
+      else if (error instanceof InvalidInputError) response = errorResponse(new HttpError(400, error.message, error.field));
+      else if (error instanceof UpstreamError) response = errorResponse(new HttpError(502, error.message));
       else if (error instanceof NotFoundError) response = errorResponse(new HttpError(404, error.message, error.field));
       else if (error instanceof ConflictError) response = errorResponse(new HttpError(409, error.message, error.field));
-      else if (error instanceof InvalidInputError) response = errorResponse(new HttpError(400, `${error.field}: ${error.message}`, error.field));
-      else if (error instanceof MisconfiguredError) response = errorResponse(new HttpError(503, error.message));
+      else if (error instanceof UnavailableError) response = errorResponse(new HttpError(503, error.message));
       else {
         console.error('request failed', { path: req.url?.split('?')[0], error: error instanceof Error ? error.message : 'unknown' });
         response = { status: 500, body: { error: 'internal error' } };

@@ -53,6 +53,11 @@ export function sliceWindow(window: ReportWindow, maxDays: number): ReportWindow
   return slices;
 }
 
+/** A window of two or more days as its two halves (the first one day longer when odd). */
+export function halveWindow(window: ReportWindow): ReportWindow[] {
+  return sliceWindow(window, Math.ceil(windowDays(window) / 2));
+}
+
 /** Days per request so that campaigns x days stays within a platform's row cap. */
 export function daysPerRequest(campaigns: number, maxRows: number): number {
   return Math.max(1, Math.floor(maxRows / Math.max(1, campaigns)));

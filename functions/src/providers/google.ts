@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { assertWindow } from './dates.js';
-import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, providerMessages } from './errors.js';
 import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseDuration, parseRetryAfter } from './ratelimit.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
 export interface GoogleAdsConfig {
@@ -14,12 +15,13 @@ export interface GoogleAdsConfig {
   apiBaseUrl?: string;
   /** Default https://oauth2.googleapis.com. */
   oauthBaseUrl?: string;
-  /** Default v23. */
-  apiVersion?: string;
   developerToken: string;
   clientId: string;
   clientSecret: string;
-  /** The manager account the user's access goes through, 10 digits; omitted for direct access. */
+  /**
+   * The manager account access goes through, 10 digits, for connections that name none of
+   * their own (FetchReportInput.loginCustomerId); omitted for direct access.
+   */
   loginCustomerId?: string;
   http?: Partial<HttpPolicy>;
 }
@@ -86,6 +88,9 @@ export function checkGoogleResponse(res: ApiResponse): void {
   }
   if (res.status === 403 || status === 'PERMISSION_DENIED') {
     const code = error && errorCodeValue(error, 'authorizationError');
+    if (code === 'USER_PERMISSION_DENIED') {
+      throw new PermissionError(PROVIDER, 'login-customer-id', providerMessages.managerRequired(PROVIDER));
+    }
     throw new PermissionError(
       PROVIDER,
       code === 'DEVELOPER_TOKEN_NOT_APPROVED' ? 'approved developer token' : code ? `customer access (${code})` : 'adwords',
@@ -135,7 +140,7 @@ export class GoogleAdsConnector implements Connector {
     private readonly config: GoogleAdsConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = apiUrl(config.apiBaseUrl, 'https://googleads.googleapis.com', `/${config.apiVersion ?? 'v23'}`);
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://googleads.googleapis.com', `/${API_VERSIONS.google.version}`);
     this.tokenUrl = apiUrl(config.oauthBaseUrl, 'https://oauth2.googleapis.com', '/token');
   }
 
@@ -143,6 +148,8 @@ export class GoogleAdsConnector implements Connector {
     if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
     assertWindow(PROVIDER, input.window);
     const customerId = normalizeCustomerId(input.account);
+    const manager = input.loginCustomerId ?? this.config.loginCustomerId;
+    const loginCustomerId = manager ? normalizeCustomerId(manager) : null;
     const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(
       PROVIDER,
@@ -157,7 +164,7 @@ export class GoogleAdsConnector implements Connector {
         'developer-token': this.config.developerToken,
         'content-type': 'application/json',
       };
-      if (this.config.loginCustomerId) headers['login-customer-id'] = this.config.loginCustomerId.replace(/-/g, '');
+      if (loginCustomerId) headers['login-customer-id'] = loginCustomerId;
       const res = await this.http.send(
         {
           method: 'POST',

@@ -18,6 +18,11 @@ export interface HttpPolicy {
   maxDelayMs: number;
   /** Longest platform-requested wait honoured in place; a longer one surfaces as RateLimitedError. Default 120 s. */
   maxRateLimitWaitMs: number;
+  /**
+   * Shortest wait after a rate-limit answer, whatever the platform's hint says (a hint of 0,
+   * or none, would mean retrying at once into the same limit). Default 1 s.
+   */
+  minRateLimitWaitMs: number;
   /** Rate-limit answers waited out per request before giving up with RateLimitedError. Default 5. */
   maxRateLimitRetries: number;
   /** Timeout of one HTTP request. Default 60 s. */
@@ -31,6 +36,7 @@ export const DEFAULT_HTTP_POLICY: HttpPolicy = Object.freeze({
   baseDelayMs: 1000,
   maxDelayMs: 30_000,
   maxRateLimitWaitMs: 120_000,
+  minRateLimitWaitMs: 1000,
   maxRateLimitRetries: 5,
   timeoutMs: 60_000,
 });
@@ -123,7 +129,11 @@ export class ProviderHttpClient {
       throw new TransientError(this.provider, timeout.aborted ? `request timed out after ${this.policy.timeoutMs} ms` : networkReason(error));
     }
     this.observe?.(response, this);
-    check(response);
+    try {
+      check(response);
+    } catch (error) {
+      throw error instanceof RateLimitedError ? error.waitingAtLeast(this.policy.minRateLimitWaitMs) : error;
+    }
     return response;
   }
 }

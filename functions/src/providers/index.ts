@@ -13,6 +13,8 @@ import type { Connector, ProviderId } from './types.js';
 export * from './errors.js';
 export type * from './types.js';
 export type { HttpPolicy } from './http.js';
+export { API_VERSIONS, SUNSET_WARNING_DAYS, apiVersionStatus } from './versions.js';
+export type { ApiVersionStatus, PinnedApiVersion } from './versions.js';
 export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
 
 /** A platform is available when its section is present; base URLs default to the real APIs. */
@@ -36,7 +38,9 @@ export interface ConnectorRegistry {
 const PLATFORM_POLICY: Record<ProviderId, Partial<HttpPolicy>> = {
   // Meta budgets calls and CPU time per hour (usage headers, obeyed by MetaConnector.observeUsage), not
   // requests in flight: more at once costs no extra calls, it only lets window slices run side by side.
-  meta: { concurrency: 24 },
+  // Meta states its wait in whole minutes (estimated_time_to_regain_access), so 0 means "under a
+  // minute": a minute is the shortest wait that is sure to be long enough.
+  meta: { concurrency: 24, minRateLimitWaitMs: 60_000 },
   google: { concurrency: 8 },
   linkedin: { concurrency: 4 },
   tiktok: { concurrency: 4, requestsPerSecond: 10 },

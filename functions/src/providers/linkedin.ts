@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { assertWindow, daysPerRequest, sliceWindow } from './dates.js';
+import { assertWindow, daysPerRequest, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import { apiUrl } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseRetryAfter } from './ratelimit.js';
+import { nextUtcMidnight, parseRetryAfter } from './ratelimit.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
 export interface LinkedInConfig {
@@ -14,18 +15,28 @@ export interface LinkedInConfig {
   apiBaseUrl?: string;
   /** Default https://www.linkedin.com. */
   oauthBaseUrl?: string;
-  /** LinkedIn-Version header, YYYYMM. Default 202601. */
-  version?: string;
   clientId: string;
   clientSecret: string;
   /** adAnalytics answers unpaged and caps its rows: campaigns x days per request stays under this. Default 10000. */
   maxRowsPerRequest?: number;
+  /**
+   * The most elements adAnalytics returns; an answer this long may have been cut off and is
+   * asked for again in halves. Default LINKEDIN_ELEMENT_CAP.
+   */
+  elementCap?: number;
   /** Campaigns per page of the campaign search. Default 1000. */
   campaignPageSize?: number;
   http?: Partial<HttpPolicy>;
 }
 
 const PROVIDER = 'linkedin';
+
+/**
+ * adAnalytics has no pagination and returns at most 15,000 elements, silently dropping the
+ * rest (LinkedIn "Ads Reporting": no pagination; the cap: Airbyte source-linkedin-ads PR
+ * #31396, PostHog PR #57887).
+ */
+export const LINKEDIN_ELEMENT_CAP = 15_000;
 
 const FIELDS = ['dateRange', 'pivotValues', 'impressions', 'clicks', 'costInLocalCurrency', 'externalWebsiteConversions'];
 
@@ -37,7 +48,23 @@ export function checkLinkedInResponse(res: ApiResponse): void {
   const message = parsed.success && parsed.data.message ? parsed.data.message : `HTTP ${res.status}`;
   if (res.status === 401) throw new AuthExpiredError(PROVIDER, 'access token rejected');
   if (res.status === 403) throw new PermissionError(PROVIDER, 'r_ads_reporting');
-  if (res.status === 429) throw new RateLimitedError(PROVIDER, parseRetryAfter(res.headers.get('retry-after')) ?? 0);
+  if (res.status === 429) {
+    const hinted = parseRetryAfter(res.headers.get('retry-after'));
+    if (hinted !== null) throw new RateLimitedError(PROVIDER, hinted);
+    // Limits are per day and reset at midnight UTC, without a Retry-After (LinkedIn "Rate
+    // Limits"); the message names the DAY limit and whose it is (PostHog PR #64614).
+    if (/\bDAY limit\b/i.test(message)) {
+      const now = Date.now();
+      const resumeAt = nextUtcMidnight(now);
+      throw new RateLimitedError(PROVIDER, resumeAt - now, {
+        scope: /\bMEMBER\b/i.test(message) ? 'connection' : 'platform',
+        limit: 'daily request limit reached (it resets at midnight UTC)',
+        resumeAt,
+      });
+    }
+    // "In rare cases ... a 429 response as part of infrastructure protection": the client's floor.
+    throw new RateLimitedError(PROVIDER, 0);
+  }
   if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}: ${message}`);
   throw new PermanentError(PROVIDER, `HTTP ${res.status}: ${message}`);
 }
@@ -108,7 +135,7 @@ export class LinkedInConnector implements Connector {
       session.call(async (token) => {
         const headers = {
           authorization: `Bearer ${token}`,
-          'LinkedIn-Version': this.config.version ?? '202601',
+          'LinkedIn-Version': API_VERSIONS.linkedin.version,
           'X-Restli-Protocol-Version': '2.0.0',
         };
         return (await this.http.send({ method: 'GET', url: `${this.apiBase}${pathAndQuery}`, headers }, checkLinkedInResponse, ctx)).body;
@@ -117,13 +144,20 @@ export class LinkedInConnector implements Connector {
     const currency = parseBody(PROVIDER, accountSchema, await get(`/adAccounts/${accountId}`), 'ad account').currency;
     const names = await this.campaignNames(accountId, get);
     const maxDays = daysPerRequest(names.size, this.config.maxRowsPerRequest ?? 10_000);
+    const cap = this.config.elementCap ?? LINKEDIN_ELEMENT_CAP;
+    /** A slice whose answer reaches the cap may be missing rows: its halves are asked for instead, never a partial day stored. */
+    const fetchSlice = async (slice: ReportWindow): Promise<unknown[]> => {
+      const body = await get(`/adAnalytics?${adAnalyticsQuery(accountId, slice)}`);
+      const { elements } = parseBody(PROVIDER, analyticsSchema, body, 'adAnalytics');
+      if (elements.length < cap) return elements;
+      if (windowDays(slice) === 1) {
+        throw new PermanentError(PROVIDER, `adAnalytics returned ${elements.length} elements for ${slice.start}, its most per request: the day cannot be fetched completely`);
+      }
+      const halves = await Promise.all(halveWindow(slice).map(fetchSlice));
+      return halves.flat();
+    };
     // Slices run concurrently; the shared client's limit decides how many at once.
-    const slices = await Promise.all(
-      sliceWindow(input.window, maxDays).map(async (slice) => {
-        const body = await get(`/adAnalytics?${adAnalyticsQuery(accountId, slice)}`);
-        return parseBody(PROVIDER, analyticsSchema, body, 'adAnalytics').elements;
-      }),
-    );
+    const slices = await Promise.all(sliceWindow(input.window, maxDays).map(fetchSlice));
     const rows = slices.flat().map((item) => toRow(accountId, currency, names, item));
     return { rows, apiCalls: ctx.calls, credentials: session.renewedCredentials };
   }

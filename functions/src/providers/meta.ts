@@ -1,19 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { assertWindow, sliceWindow, windowDays } from './dates.js';
-import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
+import { assertWindow, halveWindow, sliceWindow, windowDays } from './dates.js';
+import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
 import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseMetaUsage } from './ratelimit.js';
 import { TokenSession } from './session.js';
-import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
+import { API_VERSIONS } from './versions.js';
+import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
 
 export interface MetaConfig {
   /** Default https://graph.facebook.com. */
   apiBaseUrl?: string;
-  /** Graph API version. Default v25.0. */
-  apiVersion?: string;
   /** Rows per page, 1 to META_MAX_PAGE_SIZE. Default META_MAX_PAGE_SIZE. */
   pageSize?: number;
   /**
@@ -23,13 +22,29 @@ export interface MetaConfig {
   sliceDays?: Partial<Record<ReportKind, number>>;
   /**
    * Windows longer than this many days run as one async report job instead of parallel slices.
-   * Default: never (slices are used; a slice Meta finds too big still falls back to an async job).
+   * Default: never (slices are used; a slice Meta finds too big is halved, then fetched as an async job).
    */
   asyncAfterDays?: number;
+  /**
+   * A slice Meta refuses as too heavy (too much data, request timed out) is halved while it is
+   * longer than this many days; a slice this short that is still refused becomes an async job.
+   * Default 7.
+   */
+  minSliceDays?: number;
   /** Between async job status polls. Default 2000 ms. */
   asyncPollIntervalMs?: number;
-  /** Give up on an async job after this long. Default 10 min. */
+  /**
+   * Status polls one run spends on an async report before it hands the report back as
+   * `pending` for a later run of the job. Default 15 (about 30 s).
+   */
+  asyncInlinePolls?: number;
+  /**
+   * An async report not finished this long after its submission is submitted again (Meta:
+   * "it can take up to an hour to complete a request including retry attempts"). Default 70 min.
+   */
   asyncTimeoutMs?: number;
+  /** A report Meta fails, skips or never finishes is submitted again this many times, then the sync fails. Default 2. */
+  asyncResubmits?: number;
   /** Above this usage percentage every request waits for Meta's regain estimate. Default 90. */
   usageThresholdPct?: number;
   /** actions[].action_type values summed as conversions. Default: pixel purchases, leads, registrations, on-Facebook leads. */
@@ -88,10 +103,53 @@ function sliceDaysFor(kind: ReportKind): number {
   return Math.max(1, Math.floor(META_MAX_PAGE_SIZE / (PLANNED_CAMPAIGNS * ROWS_PER_CAMPAIGN_DAY[kind])));
 }
 
+/** Halving a refused slice stops here: a week Meta still finds too heavy is left to an async job. */
+const DEFAULT_MIN_SLICE_DAYS = 7;
+const DEFAULT_ASYNC_INLINE_POLLS = 15;
+const DEFAULT_ASYNC_TIMEOUT_MS = 70 * 60_000;
+const DEFAULT_ASYNC_RESUBMITS = 2;
+
+/** What one report request works with: the account, report kind, token and request counter. */
+interface ReportRun {
+  accountId: string;
+  kind: ReportKind;
+  session: TokenSession;
+  ctx: RequestContext;
+}
+
+/** Rows of the finished parts, and the parts Meta is still preparing. */
+interface SliceResult {
+  rows: MetricRow[];
+  pending: PendingReport[];
+}
+
+type ReportOutcome = { state: 'done'; result: SliceResult } | { state: 'running' } | { state: 'ended'; reason: string };
+
 const FIELDS = 'account_currency,campaign_id,campaign_name,date_start,date_stop,impressions,clicks,spend,actions';
 
-/** Meta asks for a smaller request with this subcode; an async job handles the same request. */
+/**
+ * Meta refused a synchronous request as too heavy and suggests less data per call or an
+ * async job: the connector halves the slice, then uses an async report.
+ */
 class MetaTooMuchDataError extends PermanentError {}
+
+/**
+ * Meta's ways of saying a synchronous insights request is too heavy.
+ * - HTTP 500, code 1, no subcode, "Please reduce the amount of data you're asking for, then
+ *   retry your request": facebook/facebook-python-business-sdk#470, singer-io/tap-facebook#65,
+ *   and Airbyte source-facebook-marketing (streams/common.py), which matches it by message.
+ * - 100 / 1504018 and 2 / 1504038, "Request Timed Out ... try a smaller date range, fetch
+ *   less data, or use async jobs": Meta's "Ads Insights API Error Codes" page.
+ * - 100 / 1487534, the same message as a parameter error (kept from earlier versions).
+ */
+function asksForLessData(code: number, subcode: number | undefined, message: string): boolean {
+  if (code === 1) return /reduce the amount of data/i.test(message);
+  if (code === 100) return subcode === 1487534 || subcode === 1504018;
+  return code === 2 && subcode === 1504038;
+}
+
+/** Code 2 is usually a passing fault, but these subcodes name a request that can never work ("Ads Insights API Error Codes"). */
+const PERMANENT_CODE_2_SUBCODES = new Set([1504041, 1504042]);
 
 const metaErrorSchema = z.object({
   error: z.object({
@@ -115,7 +173,8 @@ export function checkMetaResponse(res: ApiResponse): void {
   }
   if (isRateLimitCode(code)) throw new RateLimitedError(PROVIDER, parseMetaUsage(res.headers)?.waitMs ?? 0);
   if (code === 10 || (code >= 200 && code <= 299)) throw new PermissionError(PROVIDER, 'ads_read');
-  if (code === 100 && subcode === 1487534) throw new MetaTooMuchDataError(PROVIDER, message);
+  if (asksForLessData(code, subcode, message)) throw new MetaTooMuchDataError(PROVIDER, message);
+  if (code === 2 && subcode !== undefined && PERMANENT_CODE_2_SUBCODES.has(subcode)) throw new PermanentError(PROVIDER, `(#${code}/${subcode}) ${message}`);
   if (res.status >= 500 || code === 1 || code === 2 || isTransient) throw new TransientError(PROVIDER, `(#${code}) ${message}`);
   throw new PermanentError(PROVIDER, `(#${code}) ${message}`);
 }
@@ -145,7 +204,12 @@ const reportRunSchema = z.object({ report_run_id: z.string().min(1) });
 const reportStatusSchema = z.object({
   async_status: z.string(),
   async_percent_completion: z.number().optional(),
+  // Default fields of a failed report from v25.0 on.
+  error_code: z.number().optional(),
+  error_subcode: z.number().optional(),
+  error_message: z.string().optional(),
 });
+const REPORT_STATUS_FIELDS = 'async_status,async_percent_completion,error_code,error_subcode,error_message';
 
 export class MetaConnector implements Connector {
   readonly providerId = PROVIDER;
@@ -154,14 +218,19 @@ export class MetaConnector implements Connector {
   private readonly base: string;
   private readonly conversionActions: ReadonlySet<string>;
   private readonly pageSize: number;
+  private readonly minSliceDays: number;
 
   constructor(
     private readonly config: MetaConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${config.apiVersion ?? 'v25.0'}`);
+    this.base = apiUrl(config.apiBaseUrl, 'https://graph.facebook.com', `/${API_VERSIONS.meta.version}`);
     this.conversionActions = new Set(config.conversionActionTypes ?? DEFAULT_CONVERSION_ACTIONS);
     this.pageSize = config.pageSize ?? META_MAX_PAGE_SIZE;
+    this.minSliceDays = config.minSliceDays ?? DEFAULT_MIN_SLICE_DAYS;
+    if (!Number.isInteger(this.minSliceDays) || this.minSliceDays < 1) {
+      throw new RangeError(`Meta minSliceDays must be a positive integer, got ${this.minSliceDays}`);
+    }
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > META_MAX_PAGE_SIZE) {
       throw new RangeError(`Meta pageSize must be an integer from 1 to ${META_MAX_PAGE_SIZE}, got ${this.pageSize}`);
     }
@@ -172,6 +241,8 @@ export class MetaConnector implements Connector {
     return (res, client) => {
       const usage = parseMetaUsage(res.headers);
       if (usage && usage.maxPct >= thresholdPct) {
+        // A success near the limit slows down (at least one base delay); it is not a throttle, so no
+        // rate-limit floor applies: "0 minutes to regain access" on a 200 means not throttled.
         client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
       }
     };
@@ -186,24 +257,23 @@ export class MetaConnector implements Connector {
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
     const ctx: RequestContext = { calls: 0, signal };
     const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
+    const run: ReportRun = { accountId, kind, session, ctx };
 
-    const convert = (raw: unknown[]) => raw.map((item) => this.toRow(kind, accountId, item));
-    let rows: MetricRow[];
-    if (windowDays(input.window) > (this.config.asyncAfterDays ?? Number.POSITIVE_INFINITY)) {
-      rows = convert(await this.fetchAsync(accountId, this.reportParams(kind, input.window), session, ctx));
+    let parts: Promise<SliceResult>[];
+    if (input.pending && input.pending.length > 0) {
+      parts = input.pending.map((report) => this.resumeAsync(run, report));
+    } else if (windowDays(input.window) > (this.config.asyncAfterDays ?? Number.POSITIVE_INFINITY)) {
+      parts = [this.fetchAsync(run, input.window)];
     } else {
-      // Each slice converts its rows as soon as it is done, while the others are still in flight.
-      const slices = sliceWindow(input.window, this.sliceDays(kind));
-      const parts = await Promise.all(
-        slices.map(async (slice) => convert(await this.fetchSlice(accountId, this.reportParams(kind, slice), session, ctx))),
-      ).catch((error: unknown) => {
-        // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
-        stop.abort();
-        throw error;
-      });
-      rows = parts.flat();
+      parts = sliceWindow(input.window, this.sliceDays(kind)).map((slice) => this.fetchSlice(run, slice));
     }
-    return { rows, apiCalls: ctx.calls };
+    const results = await Promise.all(parts).catch((error: unknown) => {
+      // Promise.all rejects with the first failure; the aborted siblings' rejections are ignored.
+      stop.abort();
+      throw error;
+    });
+    const pending = results.flatMap((r) => r.pending);
+    return { rows: results.flatMap((r) => r.rows), apiCalls: ctx.calls, ...(pending.length > 0 ? { pending } : {}) };
   }
 
   private sliceDays(kind: ReportKind): number {
@@ -212,13 +282,23 @@ export class MetaConnector implements Connector {
     return days;
   }
 
-  /** One slice: synchronous pages, or an async job when Meta asks for less data per call. */
-  private async fetchSlice(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+  private convert(run: ReportRun, raw: unknown[]): SliceResult {
+    return { rows: raw.map((item) => this.toRow(run.kind, run.accountId, item)), pending: [] };
+  }
+
+  /**
+   * One slice as synchronous pages. When Meta finds it too heavy, its halves are fetched the
+   * same way, down to minSliceDays; a short slice Meta still refuses becomes an async job.
+   */
+  private async fetchSlice(run: ReportRun, slice: ReportWindow): Promise<SliceResult> {
     try {
-      return await this.fetchPages(`/act_${accountId}/insights`, params, session, ctx);
+      // Each slice converts its rows as soon as it is done, while the others are still in flight.
+      return this.convert(run, await this.fetchPages(`/act_${run.accountId}/insights`, this.reportParams(run.kind, slice), run));
     } catch (error) {
       if (!(error instanceof MetaTooMuchDataError)) throw error;
-      return this.fetchAsync(accountId, params, session, ctx);
+      if (windowDays(slice) <= this.minSliceDays) return this.fetchAsync(run, slice);
+      const halves = await Promise.all(halveWindow(slice).map((half) => this.fetchSlice(run, half)));
+      return { rows: halves.flatMap((h) => h.rows), pending: halves.flatMap((h) => h.pending) };
     }
   }
 
@@ -232,19 +312,19 @@ export class MetaConnector implements Connector {
     };
   }
 
-  private async get(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
-    return session.call(async (token) => {
+  private async get(path: string, params: Record<string, string | undefined>, run: ReportRun) {
+    return run.session.call(async (token) => {
       const url = `${this.base}${path}?${query({ ...params, access_token: token })}`;
-      return (await this.http.send({ method: 'GET', url }, checkMetaResponse, ctx)).body;
+      return (await this.http.send({ method: 'GET', url }, checkMetaResponse, run.ctx)).body;
     });
   }
 
   /** Follows the after cursor until Meta stops sending paging.next. */
-  private async fetchPages(path: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
+  private async fetchPages(path: string, params: Record<string, string | undefined>, run: ReportRun) {
     const rows: unknown[] = [];
     let after: string | undefined;
     do {
-      const body = await this.get(path, { ...params, limit: String(this.pageSize), after }, session, ctx);
+      const body = await this.get(path, { ...params, limit: String(this.pageSize), after }, run);
       const page = parseBody(PROVIDER, insightsPageSchema, body, 'insights');
       rows.push(...page.data);
       after = page.paging?.next ? page.paging.cursors?.after : undefined;
@@ -252,34 +332,61 @@ export class MetaConnector implements Connector {
     return rows;
   }
 
-  /** Big requests: submit a report job, poll it to completion, then page through its result. */
-  private async fetchAsync(accountId: string, params: Record<string, string | undefined>, session: TokenSession, ctx: RequestContext) {
-    const submitted = await session.call(async (token) => {
+  /** Big requests: submit a report job, then wait for it as long as one run may. */
+  private async fetchAsync(run: ReportRun, window: ReportWindow, submissions = 1): Promise<SliceResult> {
+    const submitted = await run.session.call(async (token) => {
       const res = await this.http.send(
         {
           method: 'POST',
-          url: `${this.base}/act_${accountId}/insights`,
+          url: `${this.base}/act_${run.accountId}/insights`,
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: query({ ...params, access_token: token }),
+          body: query({ ...this.reportParams(run.kind, window), access_token: token }),
         },
         checkMetaResponse,
-        ctx,
+        run.ctx,
       );
       return parseBody(PROVIDER, reportRunSchema, res.body, 'async report');
     });
-    const runId = submitted.report_run_id;
-    const deadline = Date.now() + (this.config.asyncTimeoutMs ?? 600_000);
-    for (;;) {
-      const body = await this.get(`/${runId}`, { fields: 'async_status,async_percent_completion' }, session, ctx);
-      const status = parseBody(PROVIDER, reportStatusSchema, body, 'async report status').async_status;
-      if (status === 'Job Completed') break;
-      if (status === 'Job Failed' || status === 'Job Skipped') {
-        throw new TransientError(PROVIDER, `report job ${runId} ended as "${status}"`);
-      }
-      if (Date.now() > deadline) throw new TransientError(PROVIDER, `report job ${runId} did not finish in time`);
-      await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
+    const report: PendingReport = { kind: run.kind, window, reportRunId: submitted.report_run_id, submittedAt: Date.now(), submissions };
+    const outcome = await this.awaitReport(run, report);
+    // In the run that submitted it, a report Meta gives up on fails the sync: the job's retry submits it afresh.
+    if (outcome.state === 'ended') throw new TransientError(PROVIDER, outcome.reason);
+    return outcome.state === 'done' ? outcome.result : { rows: [], pending: [report] };
+  }
+
+  /**
+   * A report an earlier run handed back: wait for it again; one Meta failed, skipped or never
+   * finished is submitted again, up to asyncResubmits times.
+   */
+  private async resumeAsync(run: ReportRun, report: PendingReport): Promise<SliceResult> {
+    const timeoutMs = this.config.asyncTimeoutMs ?? DEFAULT_ASYNC_TIMEOUT_MS;
+    const outcome = await this.awaitReport(run, report);
+    if (outcome.state === 'done') return outcome.result;
+    const overdue = Date.now() - report.submittedAt > timeoutMs;
+    if (outcome.state === 'running' && !overdue) return { rows: [], pending: [report] };
+    const reason = outcome.state === 'ended' ? outcome.reason : `report job ${report.reportRunId} did not finish within ${formatWait(timeoutMs)}`;
+    if (report.submissions > (this.config.asyncResubmits ?? DEFAULT_ASYNC_RESUBMITS)) {
+      throw new PermanentError(PROVIDER, `Meta could not prepare the report after ${report.submissions} tries: ${reason}`, `${run.kind} ${report.window.start}..${report.window.end}`);
     }
-    return this.fetchPages(`/${runId}/insights`, {}, session, ctx);
+    return this.fetchAsync(run, report.window, report.submissions + 1);
+  }
+
+  /** Polls a report up to asyncInlinePolls times; once complete, pages through its result. */
+  private async awaitReport(run: ReportRun, report: PendingReport): Promise<ReportOutcome> {
+    const polls = this.config.asyncInlinePolls ?? DEFAULT_ASYNC_INLINE_POLLS;
+    for (let poll = 1; ; poll++) {
+      const body = await this.get(`/${report.reportRunId}`, { fields: REPORT_STATUS_FIELDS }, run);
+      const status = parseBody(PROVIDER, reportStatusSchema, body, 'async report status');
+      if (status.async_status === 'Job Completed') {
+        return { state: 'done', result: this.convert(run, await this.fetchPages(`/${report.reportRunId}/insights`, {}, run)) };
+      }
+      if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
+        const reason = status.error_code !== undefined ? ` (#${status.error_code}/${status.error_subcode ?? '-'} ${status.error_message ?? ''})`.trimEnd() : '';
+        return { state: 'ended', reason: `report job ${report.reportRunId} ended as "${status.async_status}"${reason}` };
+      }
+      if (poll >= polls) return { state: 'running' };
+      await sleep(this.config.asyncPollIntervalMs ?? 2000, undefined, { signal: run.ctx.signal });
+    }
   }
 
   private toRow(kind: ReportKind, accountId: string, item: unknown): MetricRow {

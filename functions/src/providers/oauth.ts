@@ -5,7 +5,7 @@ import { parseBody } from './parse.js';
 import { parseRetryAfter } from './ratelimit.js';
 import type { ProviderCredentials, ProviderId } from './types.js';
 
-const tokenResponseSchema = z.object({
+export const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
   expires_in: z.number().optional(),
   refresh_token: z.string().min(1).optional(),
@@ -16,7 +16,7 @@ const oauthErrorSchema = z.object({ error: z.string(), error_description: z.stri
 /** The RFC 6749 refresh errors that mean the grant is gone: the user has to reconnect. */
 const DEAD_GRANT_ERRORS = new Set(['invalid_grant', 'invalid_request', 'unauthorized_client']);
 
-function checkTokenResponse(provider: ProviderId) {
+export function checkTokenResponse(provider: ProviderId) {
   return (res: ApiResponse): void => {
     if (res.status >= 200 && res.status < 300) return;
     if (res.status === 429) throw new RateLimitedError(provider, parseRetryAfter(res.headers.get('retry-after')) ?? 0);

@@ -7,6 +7,12 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+/** The next midnight UTC (epoch ms), when daily limits such as LinkedIn's reset. */
+export function nextUtcMidnight(now = Date.now()): number {
+  const day = 86_400_000;
+  return (Math.floor(now / day) + 1) * day;
+}
+
 /** A protobuf Duration in JSON form ("37s", "0.5s"), as Google sends retryDelay. */
 export function parseDuration(value: unknown): number | null {
   if (typeof value !== 'string') return null;

@@ -5,6 +5,7 @@ import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from
 import { apiUrl, query } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { TokenSession } from './session.js';
+import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ProviderCredentials, ReportKind, ReportWindow } from './types.js';
 
 export interface TikTokConfig {
@@ -50,16 +51,25 @@ const reportSchema = z.object({
     page_info: z.object({ page: z.number(), total_page: z.number() }),
   }),
 });
+/**
+ * An additive metric: TikTok sends "-" where it has no value (Airbyte source-tiktok-marketing
+ * turns it into null, `TransformEmptyMetrics`); for a count or a cost that is 0.
+ */
+const additive = z.union([z.literal('-').transform(() => 0), numeric]).default(0);
+
+const REPORT_METRICS = ['campaign_name', 'spend', 'impressions', 'clicks', 'conversion'];
 const rowSchema = z.object({
   dimensions: z.object({ campaign_id: z.string().min(1), stat_time_day: z.string().regex(/^\d{4}-\d{2}-\d{2}/) }),
   metrics: z.object({
     campaign_name: z.string().default(''),
-    currency: z.string(),
-    spend: numeric.default(0),
-    impressions: numeric.default(0),
-    clicks: numeric.default(0),
-    conversion: numeric.default(0),
+    spend: additive,
+    impressions: additive,
+    clicks: additive,
+    conversion: additive,
   }),
+});
+const advertiserInfoSchema = z.object({
+  data: z.object({ list: z.array(z.object({ advertiser_id: z.string().optional(), currency: z.string().regex(/^[A-Z]{3}$/) })).min(1) }),
 });
 const refreshSchema = z.object({
   data: z.object({
@@ -79,7 +89,7 @@ export class TikTokConnector implements Connector {
     private readonly config: TikTokConfig,
     private readonly http: ProviderHttpClient,
   ) {
-    this.apiBase = apiUrl(config.apiBaseUrl, 'https://business-api.tiktok.com', '/open_api/v1.3');
+    this.apiBase = apiUrl(config.apiBaseUrl, 'https://business-api.tiktok.com', `/open_api/${API_VERSIONS.tiktok.version}`);
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
@@ -90,9 +100,20 @@ export class TikTokConnector implements Connector {
     const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(PROVIDER, input.credentials, (token, c) => this.refresh(token, c), ctx);
     const slices = sliceWindow(input.window, this.config.maxDaysPerRequest ?? 30);
+    // The report carries no currency: the advertiser's comes from advertiser/info/, once per
+    // connection, and first, so that a token problem shows there before the slices fan out.
+    const currency = input.currency ?? (await this.advertiserCurrency(advertiserId, session, ctx));
     const lists = await Promise.all(slices.map((slice) => this.fetchSlice(advertiserId, slice, session, ctx)));
-    const rows = lists.flat().map((item) => toRow(advertiserId, item));
-    return { rows, apiCalls: ctx.calls, credentials: session.renewedCredentials };
+    const rows = lists.flat().map((item) => toRow(advertiserId, currency, item));
+    return { rows, apiCalls: ctx.calls, credentials: session.renewedCredentials, ...(input.currency ? {} : { accountCurrency: currency }) };
+  }
+
+  private async advertiserCurrency(advertiserId: string, session: TokenSession, ctx: RequestContext): Promise<string> {
+    const params = query({ advertiser_ids: JSON.stringify([advertiserId]), fields: JSON.stringify(['advertiser_id', 'currency']) });
+    const body = await session.call(
+      async (token) => (await this.http.send({ method: 'GET', url: `${this.apiBase}/advertiser/info/?${params}`, headers: { 'Access-Token': token } }, checkTikTokResponse, ctx)).body,
+    );
+    return parseBody(PROVIDER, advertiserInfoSchema, body, 'advertiser info').data.list[0]!.currency;
   }
 
   private async fetchSlice(advertiserId: string, slice: ReportWindow, session: TokenSession, ctx: RequestContext): Promise<unknown[]> {
@@ -103,7 +124,7 @@ export class TikTokConnector implements Connector {
         report_type: 'BASIC',
         data_level: 'AUCTION_CAMPAIGN',
         dimensions: JSON.stringify(['campaign_id', 'stat_time_day']),
-        metrics: JSON.stringify(['campaign_name', 'currency', 'spend', 'impressions', 'clicks', 'conversion']),
+        metrics: JSON.stringify(REPORT_METRICS),
         start_date: slice.start,
         end_date: slice.end,
         page,
@@ -153,7 +174,7 @@ export class TikTokConnector implements Connector {
   }
 }
 
-function toRow(advertiserId: string, item: unknown): MetricRow {
+function toRow(advertiserId: string, currency: string, item: unknown): MetricRow {
   const o = typeof item === 'object' && item !== null ? (item as Record<string, Record<string, unknown> | undefined>) : {};
   const record = `campaign ${String(o.dimensions?.campaign_id ?? '?')} on ${String(o.dimensions?.stat_time_day ?? '?')}`;
   const r = parseRecord(PROVIDER, rowSchema, item, record);
@@ -167,7 +188,7 @@ function toRow(advertiserId: string, item: unknown): MetricRow {
     impressions: r.metrics.impressions,
     clicks: r.metrics.clicks,
     spend: r.metrics.spend,
-    currency: r.metrics.currency,
+    currency,
     conversions: r.metrics.conversion,
   });
 }

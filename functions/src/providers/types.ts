@@ -1,8 +1,8 @@
 import type { ProviderId } from '../schema/common.js';
 import type { ProviderCredentials } from '../schema/credentials.js';
-import type { MetricRow, ReportKind } from '../schema/metrics.js';
+import type { MetricRow, PendingReport, ReportKind } from '../schema/metrics.js';
 
-export type { ProviderId, ProviderCredentials, MetricRow, ReportKind };
+export type { ProviderId, ProviderCredentials, MetricRow, PendingReport, ReportKind };
 
 /** Inclusive calendar days, YYYY-MM-DD, in the ad account's timezone. */
 export interface ReportWindow {
@@ -16,6 +16,19 @@ export interface FetchReportInput {
   credentials: ProviderCredentials;
   window: ReportWindow;
   signal?: AbortSignal;
+  /**
+   * Parts of this report the platform was still preparing when an earlier run stopped: only
+   * these are resumed (the rest of the window was fetched then). Connectors without
+   * long-running reports never return any.
+   */
+  pending?: readonly PendingReport[];
+  /** The account's currency (ISO 4217) when the connection already knows it: a connector that looks it up separately skips that call. */
+  currency?: string | null;
+  /**
+   * Google Ads: the manager account (10 digits) this connection reaches its client account
+   * through, sent as login-customer-id; null or absent falls back to the deployment's.
+   */
+  loginCustomerId?: string | null;
   /** Where a token refresh goes through, when the caller keeps the credentials (see CredentialRefresher). */
   refresher?: CredentialRefresher;
 }
@@ -36,6 +49,13 @@ export interface FetchReportResult {
   apiCalls: number;
   /** Present when the access token was refreshed: the caller stores these in place of the old ones. */
   credentials?: ProviderCredentials;
+  /**
+   * Parts the platform is still preparing: `rows` cover the rest of the window. Call again
+   * later with these as `pending` instead of holding a worker while the platform works.
+   */
+  pending?: PendingReport[];
+  /** The account's currency, when the connector looked it up (TikTok): the caller keeps it with the connection. */
+  accountCurrency?: string;
 }
 
 export interface Connector {

@@ -73,11 +73,25 @@ export async function recordProviderFailure(
   }
 }
 
-/** A success closes the circuit (also after a half-open trial once the cool-down ends). */
+/**
+ * A success closes the circuit (also after a half-open trial once the cool-down ends), but
+ * never lifts a pause for a platform limit that has not reset yet: a job that started
+ * before the pause says nothing about the limit.
+ */
 export async function recordProviderSuccess(db: Firestore, providerId: ProviderId): Promise<void> {
-  await circuitsCollection(db)
-    .doc(providerId)
-    .set({ consecutiveFailures: 0, openUntil: null, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+  const ref = circuitsCollection(db).doc(providerId);
+  const snap = await ref.get();
+  const pausedUntil = snap.get('pausedBy') === 'rate-limit' ? ((snap.get('openUntil') as Timestamp | null | undefined)?.toMillis() ?? 0) : 0;
+  const update = pausedUntil > Date.now()
+    ? { consecutiveFailures: 0, updatedAt: FieldValue.serverTimestamp() }
+    : { consecutiveFailures: 0, openUntil: null, pausedBy: FieldValue.delete(), updatedAt: FieldValue.serverTimestamp() };
+  if (!snap.exists) return;
+  try {
+    // Fenced: a pause written meanwhile stands.
+    await ref.update(update, { lastUpdateTime: snap.updateTime! });
+  } catch (e) {
+    if (!hasCode(e, GRPC.FAILED_PRECONDITION)) throw e;
+  }
 }
 
 /** How stale a worker's view of the circuits may get: another worker may open one meanwhile. */
@@ -127,7 +141,14 @@ export class CircuitView {
     if (!state || state.consecutiveFailures === 0) return;
     await recordProviderSuccess(this.db, providerId);
     state.consecutiveFailures = 0;
-    state.openUntil = null;
+    // A pause still in force may be a platform limit's, which a success does not lift.
+    if (!isOpen(state)) state.openUntil = null;
+  }
+
+  /** Pauses the provider until a platform limit resets (see pauseProvider): its jobs are not claimed here from now on. */
+  async pause(providerId: ProviderId, until: Date, reason: string): Promise<void> {
+    await pauseProvider(this.db, providerId, until, reason);
+    this.openedHere.add(providerId);
   }
 
   /** Returns true when this failure opened the circuit. */
@@ -138,4 +159,15 @@ export class CircuitView {
     if (opened) this.openedHere.add(providerId);
     return opened;
   }
+}
+
+/**
+ * Pauses a provider's jobs until a platform limit resets (LinkedIn's daily limit): the same
+ * openUntil the circuit uses, so workers skip the provider and /status shows the pause, but
+ * no failure is counted.
+ */
+export async function pauseProvider(db: Firestore, providerId: ProviderId, until: Date, reason: string): Promise<void> {
+  await circuitsCollection(db)
+    .doc(providerId)
+    .set({ openUntil: Timestamp.fromDate(until), lastError: reason, pausedBy: 'rate-limit', updatedAt: FieldValue.serverTimestamp() }, { merge: true });
 }

@@ -17,6 +17,22 @@ export class RetryableJobError extends Error {
   }
 }
 
+/**
+ * A platform's rate limit is used up: the job waits for the reset without spending an
+ * attempt, and with `pauseProvider` (an app-wide limit) every job of its provider waits too.
+ */
+export class RateLimitJobError extends Error {
+  override readonly name = 'RateLimitJobError';
+  constructor(
+    message: string,
+    /** When the limit resets. */
+    readonly resumeAt: Date,
+    readonly pauseProvider = false,
+  ) {
+    super(message);
+  }
+}
+
 /** The job's lease was taken over (stale reset, cancel): this worker must stop writing. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';

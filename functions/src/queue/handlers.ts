@@ -19,8 +19,10 @@ export interface JobOutcome {
   /** Jobs this handler enqueued (fan-out), and how many of those already existed. */
   queued?: number;
   duplicates?: number;
-  /** Run the job again right away with this payload, keeping its dedupe slot. */
+  /** Run the job again with this payload, keeping its dedupe slot. */
   continueWith?: JobPayload;
+  /** With continueWith: not before this many ms (waiting on a platform). Default 0. */
+  continueAfterMs?: number;
   progress?: Progress;
   /** Counted into the run's scheduler event. */
   rowsWritten?: number;

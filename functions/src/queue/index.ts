@@ -10,3 +10,5 @@ export * from './lease.js';
 export * from './locks.js';
 export * from './resetStale.js';
 export * from './worker.js';
+export * from './cancelJob.js';
+export * from './retryJob.js';

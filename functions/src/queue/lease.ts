@@ -2,9 +2,9 @@ import { FieldValue, Timestamp, type DocumentReference, type Firestore, type Wri
 import type { Job, JobPayload, Progress } from '../schema/index.js';
 import { backoffDelayMs, type RetryPolicy } from './backoff.js';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
-import { LeaseLostError, PermanentJobError, RetryableJobError, errorMessage } from './errors.js';
+import { LeaseLostError, PermanentJobError, RetryableJobError, errorMessage, type RateLimitJobError } from './errors.js';
 
-export type FailureOutcome = 'retried' | 'failed';
+export type FailureOutcome = 'retried' | 'failed' | 'deferred';
 
 /**
  * A claimed job. Every write is fenced on the document's update time as this worker last
@@ -92,9 +92,27 @@ export class JobLease {
     );
   }
 
-  /** Runs the job again now with a new payload, keeping its dedupe slot (fan-out pages). */
-  async continueWith(payload: JobPayload): Promise<void> {
-    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.now() }, 'outcome');
+  /**
+   * Runs the job again with a new payload, keeping its dedupe slot: at once (fan-out pages,
+   * backfill chunks) or after a delay (a report the platform is still preparing).
+   */
+  async continueWith(payload: JobPayload, delayMs = 0): Promise<void> {
+    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.fromMillis(Date.now() + delayMs) }, 'outcome');
+  }
+
+  /** Back to the queue until a platform's limit resets, giving back the attempt the claim took. */
+  async defer(error: RateLimitJobError): Promise<'deferred'> {
+    await this.write(
+      {
+      status: 'queued',
+      lease: null,
+      lastError: errorMessage(error),
+      attempts: FieldValue.increment(-1),
+      runAfter: Timestamp.fromDate(error.resumeAt),
+      },
+      'outcome',
+    );
+    return 'deferred';
   }
 
   /**

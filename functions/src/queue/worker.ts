@@ -5,7 +5,7 @@ import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '..
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
 import { CircuitView, type CircuitPolicy } from './circuit.js';
-import { JobTimeoutError, LeaseLostError, PermanentJobError, errorMessage } from './errors.js';
+import { JobTimeoutError, LeaseLostError, PermanentJobError, RateLimitJobError, errorMessage } from './errors.js';
 import type { HandlerRegistry, JobOutcome } from './handlers.js';
 import type { JobLease } from './lease.js';
 
@@ -30,10 +30,12 @@ export interface WorkerOptions {
   retry: RetryPolicy;
   circuit: CircuitPolicy;
   handlers: HandlerRegistry;
+  /** The clock the time budget runs on. Default Date.now. */
+  now?: () => number;
 }
 
 /** `abandoned`: the outcome could not be written (Firestore kept failing); the lease expires and a stale reset takes the job back. */
-export type JobResult = 'succeeded' | 'retried' | 'failed' | 'continued' | 'lease-lost' | 'abandoned';
+export type JobResult = 'succeeded' | 'retried' | 'deferred' | 'failed' | 'continued' | 'lease-lost' | 'abandoned';
 
 export interface WorkerReport {
   workerId: string;
@@ -64,7 +66,8 @@ async function writeOutcome<T>(write: () => Promise<T>): Promise<T> {
  * while other jobs are in flight.
  */
 export async function runWorker(db: Firestore, options: WorkerOptions): Promise<WorkerReport> {
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
   const deadline = started + options.budgetMs;
   const workerId = options.workerId ?? `worker-${randomUUID()}`;
   const leaseMs = options.leaseMs ?? options.jobTimeoutMs + 60_000;
@@ -91,7 +94,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     const entry: WorkerReport['jobs'][number] = { id: job.id, jobType: job.jobType, providerId: job.providerId, result: 'failed' };
     report.jobs.push(entry);
     counts.processed++;
-    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - Date.now()));
+    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - now()));
     let outcome: JobOutcome | void = undefined;
     let failure: { error: unknown } | null = null;
     try {
@@ -109,7 +112,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         counts.rowsWritten += result.rowsWritten ?? 0;
         counts.apiCalls += result.apiCalls ?? 0;
         if (result.continueWith) {
-          await writeOutcome(() => lease.continueWith(result.continueWith!));
+          await writeOutcome(() => lease.continueWith(result.continueWith!, result.continueAfterMs));
           entry.result = 'continued';
         } else {
           await writeOutcome(() => lease.succeed(result.progress));
@@ -131,11 +134,18 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         entry.result = 'lease-lost';
         return;
       }
-      entry.result = await writeOutcome(() => lease.fail(error, options.retry));
+      entry.result = await writeOutcome(() => (error instanceof RateLimitJobError ? lease.defer(error) : lease.fail(error, options.retry)));
+      // A deferred job is counted as retried: it runs again, later.
       if (entry.result === 'failed') counts.failed++;
       else counts.retried++;
       const providerId = job.providerId;
-      if (providerId && error instanceof PermanentJobError) {
+      if (error instanceof RateLimitJobError) {
+        // Waiting for a platform's reset is not a failure of the provider: no circuit count.
+        if (providerId) trialsTaken.delete(providerId);
+        if (error.pauseProvider && providerId) {
+          await bookkeeping('pause', job, () => circuits.pause(providerId, error.resumeAt, entry.error!));
+        }
+      } else if (providerId && error instanceof PermanentJobError) {
         // Says nothing about the platform's health: a half-open provider may try another job.
         trialsTaken.delete(providerId);
       } else if (providerId) {
@@ -155,7 +165,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       report.stopReason = 'max-jobs';
       break;
     }
-    if (deadline - Date.now() < options.jobTimeoutMs) {
+    if (deadline - now() < options.jobTimeoutMs) {
       report.stopReason = 'time-budget';
       break;
     }
@@ -200,7 +210,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     await Promise.race(running);
   }
   await Promise.all(running);
-  report.durationMs = Date.now() - started;
+  report.durationMs = now() - started;
   return report;
 }
 

@@ -1,4 +1,4 @@
-import type { Cadence } from '../schema/index.js';
+import type { Automation, Cadence } from '../schema/index.js';
 
 const HOUR = 3_600_000;
 export const CADENCE_INTERVAL_MS: Record<Cadence, number> = {
@@ -27,4 +27,9 @@ export const DUE_SLACK_MS = 2 * 60_000;
 
 export function isDue(nextRunAt: Date | null, now: Date): boolean {
   return nextRunAt === null || nextRunAt.getTime() <= now.getTime() + DUE_SLACK_MS;
+}
+
+/** When automation is on, the next boundary of its cadence; off, no run at all. */
+export function nextRunFor(automation: Pick<Automation, 'enabled' | 'cadence'>, now: Date): Date | null {
+  return automation.enabled ? nextRunAfter(automation.cadence, now) : null;
 }

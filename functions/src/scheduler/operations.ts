@@ -2,7 +2,7 @@ import { Timestamp } from 'firebase-admin/firestore';
 import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
 import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
-import { ConflictError, InvalidInputError, MisconfiguredError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
@@ -80,7 +80,7 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
     }
     case 'reset_stale_jobs': {
       const tooShort = maxRunMinutesProblem(body.maxRunMinutes, ctx.config.queue);
-      if (tooShort) throw new InvalidInputError(tooShort, 'maxRunMinutes');
+      if (tooShort) throw new InvalidInputError(`maxRunMinutes: ${tooShort}`, 'maxRunMinutes');
       const maxRunMs = body.maxRunMinutes * 60_000;
       const result = await resetStaleJobs(ctx.db, { maxRunMs });
       // A lock whose job is gone would make every enqueue of its slot a duplicate forever.
@@ -100,16 +100,20 @@ export interface WorkerCall {
   userId?: string;
   /** Wall-clock budget; defaults to the configured worker budget. */
   budgetMs?: number;
+  /** The event's operation; defaults by source. */
+  operation?: string;
+  /** Records no event for a run that found nothing to do. */
+  quietWhenIdle?: boolean;
 }
 
 export async function runWorkerCall(
   ctx: AppContext,
   call: WorkerCall,
   source: Extract<EventSource, 'worker' | 'process'>,
-): Promise<WorkerReport & { eventId: string }> {
+): Promise<WorkerReport & { eventId: string | null }> {
   const q = ctx.config.queue;
   // A worker with settings that do not fit together would claim nothing, or be killed mid-job.
-  if (ctx.config.unsafeQueueSettings.length > 0) throw new MisconfiguredError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
+  if (ctx.config.unsafeQueueSettings.length > 0) throw new UnavailableError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
   const report = await runWorker(ctx.db, {
     maxJobs: call.maxJobs,
     maxUsers: call.maxUsers,
@@ -122,7 +126,9 @@ export async function runWorkerCall(
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
   });
-  const eventId = await finishRun(ctx, source, source === 'process' ? 'process_user' : 'run_jobs', Date.now() - report.durationMs, report.counts, {
+  if (call.quietWhenIdle && report.counts.processed === 0) return { ...report, eventId: null };
+  const operation = call.operation ?? (source === 'process' ? 'process_user' : 'run_jobs');
+  const eventId = await finishRun(ctx, source, operation, Date.now() - report.durationMs, report.counts, {
     circuitsOpened: report.circuitsOpened,
     workerId: report.workerId,
     permanentFailures: report.jobs.filter((j) => j.result === 'failed').map((j) => ({ jobId: j.id, error: j.error ?? 'unknown' })),

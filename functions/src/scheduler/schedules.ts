@@ -1,9 +1,19 @@
-import { FUNCTION_TIMEOUT_SECONDS } from '../config/limits.js';
-
 /**
  * The one definition of what runs when. The local scheduler loop (`npm start`) reads it,
- * and so does the script that creates the Cloud Scheduler jobs.
+ * and so does the script that creates the Cloud Scheduler jobs (`npm run scheduler`).
  */
+
+/** Cloud Scheduler's retries of a failed call (a non-2xx answer or a missed deadline). */
+export interface RetryPolicy {
+  /** Further attempts after a failed one; Cloud Scheduler allows 0 to 5. */
+  retryCount: number;
+  /** The first wait, doubled after each failure up to `maxBackoffSeconds`. */
+  minBackoffSeconds: number;
+  maxBackoffSeconds: number;
+  /** No retry starts later than this after the first attempt, so retries stay within the period. */
+  maxRetryDurationSeconds: number;
+}
+
 export interface ScheduleDefinition {
   /** Cloud Scheduler job name. */
   name: string;
@@ -14,12 +24,17 @@ export interface ScheduleDefinition {
   endpoint: 'cron' | 'worker';
   body: Record<string, unknown>;
   description: string;
-  /**
-   * Cloud Scheduler's attempt deadline for the call (its default is 180 s): at least the
-   * function's timeout, so a long worker call is not recorded as failed and retried.
-   */
-  attemptDeadlineSeconds: number;
+  /** Every endpoint a schedule calls is safe to run twice, so a failed call may be retried. */
+  retry: RetryPolicy;
 }
+
+/**
+ * Cloud Scheduler never runs two executions of one job at once, and retries belong to the
+ * execution: retrying a frequent call only delays the next one, which comes anyway.
+ */
+const NO_RETRY: RetryPolicy = { retryCount: 0, minBackoffSeconds: 5, maxBackoffSeconds: 5, maxRetryDurationSeconds: 0 };
+/** An hourly call lost to a transient error is retried within 20 minutes, well before the next. */
+const HOURLY_RETRY: RetryPolicy = { retryCount: 3, minBackoffSeconds: 30, maxBackoffSeconds: 300, maxRetryDurationSeconds: 1_200 };
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
@@ -32,7 +47,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'worker',
     body: { maxJobs: 1000 },
     description: 'Run due sync jobs',
-    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.worker,
+    retry: NO_RETRY,
   },
   {
     // Hourly rather than nightly: an integration on the hourly or every-6h cadence would
@@ -43,7 +58,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'process_all_users' },
     description: 'Enqueue a sync for every integration that is due',
-    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
+    retry: HOURLY_RETRY,
   },
   {
     name: 'ads-hub-reset-stale-jobs',
@@ -52,7 +67,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'reset_stale_jobs' },
     description: 'Requeue jobs whose worker died',
-    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
+    retry: HOURLY_RETRY,
   },
   {
     name: 'ads-hub-cleanup-old-jobs',
@@ -61,6 +76,7 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     endpoint: 'cron',
     body: { operation: 'cleanup_old_jobs' },
     description: 'Delete finished jobs and events past the retention',
-    attemptDeadlineSeconds: FUNCTION_TIMEOUT_SECONDS.cron,
+    // A lost weekly run would wait a week: more attempts, spread over two hours.
+    retry: { retryCount: 5, minBackoffSeconds: 60, maxBackoffSeconds: 900, maxRetryDurationSeconds: 7_200 },
   },
 ];

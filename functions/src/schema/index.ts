@@ -5,3 +5,5 @@ export * from './events.js';
 export * from './requests.js';
 export * from './metrics.js';
 export * from './credentials.js';
+export * from './hub.js';
+export * from './connections.js';

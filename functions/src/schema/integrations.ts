@@ -23,8 +23,21 @@ export const DEFAULT_AUTOMATION: Automation = { enabled: true, cadence: 'daily',
 export const integrationDocumentSchema = z.object({
   status: integrationStatusSchema,
   accountId: z.string().nullable(),
+  /** The account's name on the platform, for people. */
+  accountName: z.string().nullable().default(null),
   /** The ad account's timezone (IANA); the platforms date their rows in it. */
   timezone: z.string().default('UTC'),
+  /**
+   * The ad account's currency (ISO 4217), kept once a platform that reports it apart from the
+   * rows (TikTok's advertiser info) has been asked; null until then.
+   */
+  currency: z.string().regex(/^[A-Z]{3}$/).nullable().default(null),
+  /**
+   * Google Ads: the manager account (10 digits, no dashes) through which the user reaches
+   * this client account, chosen when the account is picked; null: direct access, or the
+   * deployment's GOOGLE_ADS_LOGIN_CUSTOMER_ID.
+   */
+  loginCustomerId: z.string().regex(/^\d{10}$/).nullable().default(null),
   automation: automationSchema,
   nextRunAt: timestampSchema.nullable(),
   lastSyncedAt: timestampSchema.nullable(),

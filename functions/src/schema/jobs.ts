@@ -78,3 +78,17 @@ export const jobDocumentSchema = z.object({
 });
 export type JobDocument = z.infer<typeof jobDocumentSchema>;
 export type Job = JobDocument & { id: string };
+
+/**
+ * Projects the finish from the progress rate so far. A job that runs in several
+ * continuations (a backfill) keeps its first start in payload.firstStartedAt.
+ */
+export function estimateFinish(job: Pick<Job, 'status' | 'progress' | 'startedAt' | 'payload'>, now = Date.now()): Date | null {
+  if ((job.status !== 'running' && job.status !== 'queued') || !job.progress) return null;
+  const { done, total } = job.progress;
+  if (done <= 0 || total <= 0 || done >= total) return null;
+  const first = job.payload.firstStartedAt;
+  const since = typeof first === 'number' ? first : job.startedAt?.toMillis();
+  if (since === undefined) return null;
+  return new Date(since + ((now - since) * total) / done);
+}

@@ -14,6 +14,21 @@ export const isoDateSchema = z
     return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === v;
   }, 'must be a real calendar date');
 
+/**
+ * A report the platform is still preparing (a Meta async report run). It travels in the
+ * sync job's payload, so a later run of the same job resumes it instead of asking again.
+ */
+export const pendingReportSchema = z.object({
+  kind: reportKindSchema,
+  window: z.object({ start: isoDateSchema, end: isoDateSchema }),
+  reportRunId: z.string().min(1),
+  /** Epoch ms of the latest submission. */
+  submittedAt: z.number().int(),
+  /** How often this part has been submitted: a report the platform fails is submitted again, a few times. */
+  submissions: z.number().int().min(1),
+});
+export type PendingReport = z.infer<typeof pendingReportSchema>;
+
 export const demographicsBreakdownSchema = z.object({ age: z.string().min(1), gender: z.string().min(1) });
 export const placementBreakdownSchema = z.object({
   publisherPlatform: z.string().min(1),

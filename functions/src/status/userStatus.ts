@@ -1,6 +1,8 @@
 import type { Firestore, Timestamp } from 'firebase-admin/firestore';
 import { isOpen, jobsCollection, loadCircuits } from '../queue/index.js';
-import { jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
+import { estimateFinish, jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
+
+export { estimateFinish };
 
 const iso = (t: Timestamp | null | undefined): string | null => (t ? t.toDate().toISOString() : null);
 
@@ -20,20 +22,6 @@ export interface JobView {
   createdAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-}
-
-/**
- * Projects the finish from the progress rate so far. A job that runs in several
- * continuations (a backfill) keeps its first start in payload.firstStartedAt.
- */
-export function estimateFinish(job: Pick<Job, 'status' | 'progress' | 'startedAt' | 'payload'>, now = Date.now()): Date | null {
-  if ((job.status !== 'running' && job.status !== 'queued') || !job.progress) return null;
-  const { done, total } = job.progress;
-  if (done <= 0 || total <= 0 || done >= total) return null;
-  const first = job.payload.firstStartedAt;
-  const since = typeof first === 'number' ? first : job.startedAt?.toMillis();
-  if (since === undefined) return null;
-  return new Date(since + ((now - since) * total) / done);
 }
 
 export function jobView(job: Job, now = Date.now()): JobView {

@@ -1,9 +1,9 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../providers/index.js';
 import { PermanentError } from '../providers/index.js';
-import type { ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
+import type { PendingReport, ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
 import { StoredCredentialRefresher } from './credentials.js';
-import { readExistingMetrics, writeMetrics, type WriteOptions } from './store.js';
+import { readExistingMetrics, saveAccountCurrency, writeMetrics, type WriteOptions } from './store.js';
 
 export interface SyncWindowRequest {
   userId: string;
@@ -14,6 +14,12 @@ export interface SyncWindowRequest {
   /** Defaults to every kind the platform offers. */
   kinds?: readonly ReportKind[];
   signal?: AbortSignal;
+  /** Reports an earlier run left with the platform: only these are fetched, the rest of the window is stored already. */
+  pending?: readonly PendingReport[];
+  /** The account's currency as the connection knows it (null: not yet known). */
+  currency?: string | null;
+  /** Google Ads: the connection's manager account (login-customer-id). */
+  loginCustomerId?: string | null;
 }
 
 export interface SyncWindowResult {
@@ -23,12 +29,18 @@ export interface SyncWindowResult {
   apiCalls: number;
   /** The credentials in force after the sync (refreshed ones were stored when issued). */
   credentials: ProviderCredentials;
+  /** Reports the platform is still preparing: the window is complete once a later run has fetched them. */
+  pending: PendingReport[];
+  /** The account's currency as now known (a newly learnt one is already stored). */
+  currency: string | null;
 }
 
 /**
  * One window of one integration: every report kind is fetched for the whole window at once
  * (never a request per week or per day) and in parallel, the stored rows of the window are
  * read in one query meanwhile, and only new or changed rows are written, in batches.
+ * Reports the platform is still preparing come back as `pending`: the rows of everything
+ * else are written now, and a later call with `pending` fetches just those.
  */
 export async function syncWindow(
   db: Firestore,
@@ -37,25 +49,39 @@ export async function syncWindow(
   writeOptions: WriteOptions = {},
 ): Promise<SyncWindowResult> {
   const connector = connectors.get(request.providerId);
-  const kinds = request.kinds ?? connector.reportKinds;
+  const resuming = request.pending !== undefined && request.pending.length > 0;
+  const kinds = resuming ? [...new Set(request.pending!.map((p) => p.kind))] : (request.kinds ?? connector.reportKinds);
   const existing = readExistingMetrics(db, request.userId, request.providerId, request.window);
   existing.catch(() => undefined);
   // Refreshed credentials are stored the moment they are issued (see StoredCredentialRefresher).
   const refresher = new StoredCredentialRefresher(db, request.userId, request.providerId, { signal: request.signal });
-  const input = { account: request.accountId, window: request.window, signal: request.signal, refresher };
+  const fetchKind = (kind: ReportKind, credentials: ProviderCredentials) =>
+    connector.fetchReport(kind, {
+      account: request.accountId,
+      window: request.window,
+      signal: request.signal,
+      credentials,
+      refresher,
+      currency: request.currency ?? null,
+      loginCustomerId: request.loginCustomerId ?? null,
+      ...(resuming ? { pending: request.pending!.filter((p) => p.kind === kind) } : {}),
+    });
   let results: FetchReportResult[];
   if (tokenMayExpire(request.credentials)) {
     // Kinds share one token: the first kind goes alone so that only it refreshes the
     // token, and the others use the fresh one.
     const [first, ...rest] = kinds;
     if (!first) throw new PermanentError(request.providerId, 'no report kind to fetch');
-    const primary = await connector.fetchReport(first, { ...input, credentials: request.credentials });
+    const primary = await fetchKind(first, request.credentials);
     const credentials = primary.credentials ?? request.credentials;
-    results = [primary, ...(await Promise.all(rest.map((kind) => connector.fetchReport(kind, { ...input, credentials }))))];
+    results = [primary, ...(await Promise.all(rest.map((kind) => fetchKind(kind, credentials))))];
   } else {
-    results = await Promise.all(kinds.map((kind) => connector.fetchReport(kind, { ...input, credentials: request.credentials })));
+    results = await Promise.all(kinds.map((kind) => fetchKind(kind, request.credentials)));
   }
   const refreshed = results.map((r) => r.credentials).filter((c) => c !== undefined).at(-1);
+  // Kept with the connection, so the platform is asked once, not on every sync.
+  const currency = results.map((r) => r.accountCurrency).find((c) => c !== undefined);
+  if (currency && currency !== request.currency) await saveAccountCurrency(db, request.userId, request.providerId, currency);
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
@@ -67,6 +93,8 @@ export async function syncWindow(
     rowsUnchanged: unchanged,
     apiCalls: results.reduce((sum, r) => sum + r.apiCalls, 0),
     credentials: refreshed ?? request.credentials,
+    pending: results.flatMap((r) => r.pending ?? []),
+    currency: currency ?? request.currency ?? null,
   };
 }
 

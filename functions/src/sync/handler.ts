@@ -1,5 +1,5 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { LeaseLostError, PermanentJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { LeaseLostError, PermanentJobError, RateLimitJobError, RetryableJobError, type HandlerRegistry, type JobContext, type JobHandler, type JobOutcome } from '../queue/index.js';
 import {
   AuthExpiredError,
   PermanentError,
@@ -9,7 +9,7 @@ import {
   type ConnectorRegistry,
 } from '../providers/index.js';
 import { z } from 'zod';
-import { PROVIDER_LABELS, dateWindowSchema, type Job, type ProviderId } from '../schema/index.js';
+import { PROVIDER_LABELS, dateWindowSchema, pendingReportSchema, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { loadIntegration, recordSyncResult, type WriteOptions } from './store.js';
 import { RESTATEMENT_DAYS, backfillChunks, lookbackWindow } from './window.js';
@@ -25,6 +25,8 @@ export interface SyncHandlerOptions {
   backfillChunksPerRun?: number;
   /** The settings a platform without a connector still needs, named when its job fails. */
   missingSettings?: Partial<Record<ProviderId, readonly string[]>>;
+  /** A job whose reports the platform is still preparing runs again after this long. Default 30 s. */
+  pendingRecheckMs?: number;
   writeOptions?: WriteOptions;
 }
 
@@ -33,6 +35,8 @@ interface Prepared {
   providerId: ProviderId;
   accountId: string;
   timezone: string;
+  currency: string | null;
+  loginCustomerId: string | null;
   lookbackDays: number | null;
   credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
 }
@@ -59,6 +63,8 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
     providerId,
     accountId: integration.accountId,
     timezone: integration.timezone,
+    currency: integration.currency,
+    loginCustomerId: integration.loginCustomerId,
     lookbackDays: integration.automation.lookbackDays,
     credentials,
   };
@@ -71,28 +77,46 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
  * record.
  */
 async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown, signal: AbortSignal): Promise<never> {
-  // A timed-out job, or one whose lease was taken over, records nothing more: the job's
-  // outcome is someone else's to write.
+  // A timed-out job, or one cancelled or taken over, records nothing more: the job's newer
+  // state stands, its outcome is someone else's to write, and the integration did not fail.
   signal.throwIfAborted();
   if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
-  if (error instanceof RateLimitedError) throw new RetryableJobError(message, error.retryAfterMs);
+  if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
   if (needsReconnect || error instanceof PermanentError) throw new PermanentJobError(message);
   if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
   throw error instanceof ProviderError ? new RetryableJobError(message) : error;
 }
+
+/** A report the platform is preparing is looked at again after this long: soon enough for a report of a few minutes, seldom enough for one of an hour. */
+const DEFAULT_PENDING_RECHECK_MS = 30_000;
+
+/** Reports a platform is still preparing, carried in the job's payload from one run to the next. */
+const pendingReportsSchema = z.array(pendingReportSchema);
 
 function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   return async ({ job, signal }: JobContext): Promise<JobOutcome> => {
     const p = await prepare(db, job, options.connectors, options);
     const timeframe = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : null;
     const days = timeframe ?? p.lookbackDays ?? RESTATEMENT_DAYS[p.providerId];
-    const window = lookbackWindow(days, p.timezone);
+    // A run that resumes reports keeps the window they were asked for, even past midnight.
+    const pending = pendingReportsSchema.safeParse(job.payload.pendingReports).data ?? [];
+    const resumedWindow = pending.length > 0 ? dateWindowSchema.safeParse(job.payload.syncWindow).data : undefined;
+    const window = resumedWindow ?? lookbackWindow(days, p.timezone);
     try {
-      const result = await syncWindow(db, options.connectors, { ...p, window, signal }, options.writeOptions);
+      const result = await syncWindow(db, options.connectors, { ...p, window, signal, ...(resumedWindow ? { pending } : {}) }, options.writeOptions);
       signal.throwIfAborted();
+      if (result.pending.length > 0) {
+        // The platform is still preparing part of the window: come back later, as the same job, rather than wait here.
+        return {
+          rowsWritten: result.rowsWritten,
+          apiCalls: result.apiCalls,
+          continueWith: { ...job.payload, syncWindow: window, pendingReports: result.pending },
+          continueAfterMs: options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS,
+        };
+      }
       await recordSyncResult(db, p.userId, p.providerId, { ok: true });
       return { rowsWritten: result.rowsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
     } catch (error) {
@@ -105,6 +129,8 @@ const backfillStateSchema = z.object({
   chunks: z.array(dateWindowSchema),
   next: z.number().int().min(0),
   firstStartedAt: z.number(),
+  /** Reports of chunk `next` the platform is still preparing. */
+  pending: pendingReportsSchema.default([]),
 });
 type BackfillState = z.infer<typeof backfillStateSchema>;
 
@@ -112,7 +138,7 @@ function backfillState(job: Job, days: number, chunkDays: number, timezone: stri
   const stored = backfillStateSchema.safeParse(job.payload.backfill);
   if (stored.success) return stored.data;
   // Planned once, on the first run, so the chunks do not move as days pass.
-  return { chunks: backfillChunks(days, chunkDays, timezone), next: 0, firstStartedAt: Date.now() };
+  return { chunks: backfillChunks(days, chunkDays, timezone), next: 0, firstStartedAt: Date.now(), pending: [] };
 }
 
 /**
@@ -131,14 +157,19 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
     let rowsWritten = 0;
     let apiCalls = 0;
     let credentials = p.credentials;
+    let currency = p.currency;
     const stopAt = Math.min(total, state.next + (options.backfillChunksPerRun ?? 4));
     try {
       for (let i = state.next; i < stopAt; i++) {
         if (signal.aborted) break;
-        const result = await syncWindow(db, connectors, { ...p, credentials, window: state.chunks[i]!, signal }, options.writeOptions);
+        const result = await syncWindow(db, connectors, { ...p, credentials, currency, window: state.chunks[i]!, pending: state.pending, signal }, options.writeOptions);
         credentials = result.credentials;
+        currency = result.currency;
         rowsWritten += result.rowsWritten;
         apiCalls += result.apiCalls;
+        state.pending = result.pending;
+        // The platform is still preparing part of this chunk: it stays the next one.
+        if (state.pending.length > 0) break;
         state.next = i + 1;
         await checkpoint({ done: state.next, total }, { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state });
       }
@@ -152,6 +183,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
         apiCalls,
         progress,
         continueWith: { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state },
+        continueAfterMs: state.pending.length > 0 ? (options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS) : 0,
       };
     }
     return { rowsWritten, apiCalls, progress };

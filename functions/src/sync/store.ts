@@ -37,6 +37,10 @@ export async function saveCredentials(db: Firestore, userId: string, providerId:
   await credentialsRef(db, userId, providerId).set({ ...credentials, updatedAt: FieldValue.serverTimestamp() });
 }
 
+export async function saveAccountCurrency(db: Firestore, userId: string, providerId: ProviderId, currency: string): Promise<void> {
+  await integrationRef(db, userId, providerId).update({ currency });
+}
+
 export async function recordSyncResult(
   db: Firestore,
   userId: string,

@@ -1,0 +1,37 @@
+import { Timestamp } from 'firebase-admin/firestore';
+import type { AppContext } from '../context.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { cancelJob, lockRef } from '../queue/index.js';
+import { PROVIDER_LABELS, laneOf, type ProviderId, type SyncJobType } from '../schema/index.js';
+import { credentialsRef, integrationRef } from '../sync/store.js';
+import { pendingConnectionRef } from './flow.js';
+
+const LANE_JOB_TYPES: readonly SyncJobType[] = ['manual-sync', 'initial-backfill'];
+
+/**
+ * Stops syncing a platform: its active jobs are cancelled, its tokens deleted, and the
+ * integration marked disconnected. The metrics already synced stay; reconnecting the same
+ * account catches up instead of reloading history.
+ */
+export async function disconnect(ctx: AppContext, userId: string, providerId: ProviderId): Promise<void> {
+  const { db } = ctx;
+  const ref = integrationRef(db, userId, providerId);
+  const snap = await ref.get();
+  if (!snap.exists) throw new NotFoundError(`${PROVIDER_LABELS[providerId]} is not connected`, 'providerId');
+  for (const jobType of LANE_JOB_TYPES) {
+    const lock = await lockRef(db, `${laneOf(jobType)}:${userId}:${providerId}`).get();
+    const jobId = lock.get('jobId') as string | undefined;
+    if (!jobId) continue;
+    try {
+      await cancelJob(db, jobId, `${PROVIDER_LABELS[providerId]} was disconnected`);
+    } catch (error) {
+      // It finished on its own meanwhile: nothing left to stop.
+      if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
+    }
+  }
+  const batch = db.batch();
+  batch.update(ref, { status: 'disconnected', nextRunAt: null, lastError: null, lastRequestedAt: Timestamp.now() });
+  batch.delete(credentialsRef(db, userId, providerId));
+  batch.delete(pendingConnectionRef(db, userId, providerId));
+  await batch.commit();
+}

@@ -1,0 +1,46 @@
+import { Timestamp } from 'firebase-admin/firestore';
+import type { AppContext } from '../context.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { enqueueJob } from '../queue/index.js';
+import { requestStart } from '../scheduler/startNow.js';
+import { DEFAULT_PRIORITY, PROVIDER_LABELS, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
+import { integrationRef } from '../sync/store.js';
+
+/**
+ * A user's "Sync now": enqueues a manual sync (never syncs in the request) and asks for an
+ * immediate start. While one is active the answer is that job, and a scheduled sync still
+ * waiting in the queue is moved up to manual priority instead of getting a sibling.
+ */
+export async function syncNow(ctx: AppContext, userId: string, providerId: ProviderId): Promise<EnqueuedJobResponse> {
+  const { db } = ctx;
+  const ref = integrationRef(db, userId, providerId);
+  const snap = await ref.get();
+  const label = PROVIDER_LABELS[providerId];
+  if (!snap.exists) throw new NotFoundError(`${label} is not connected`, 'providerId');
+  const status = snap.get('status') as string;
+  if (status === 'error') throw new ConflictError(`${label} needs to be reconnected before it can sync`, 'providerId');
+  if (status !== 'connected') throw new ConflictError(`${label} is not connected`, 'providerId');
+  const now = Timestamp.now();
+  const result = await enqueueJob(
+    db,
+    {
+      userId,
+      providerId,
+      jobType: 'manual-sync',
+      priority: DEFAULT_PRIORITY['manual-sync'],
+      alsoWrite: (batch) => {
+        batch.update(ref, { lastRequestedAt: now });
+        requestStart(batch, db, userId);
+      },
+    },
+    ctx.config.queue.maxAttempts,
+  );
+  if (result.duplicate && result.priorityRaised) {
+    // A waiting scheduled sync now carries a person's request: start it too.
+    const batch = db.batch();
+    batch.update(ref, { lastRequestedAt: now });
+    requestStart(batch, db, userId);
+    await batch.commit();
+  }
+  return { jobId: result.jobId, jobType: 'manual-sync', duplicate: result.duplicate };
+}
