@@ -132,6 +132,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       entry.error = errorMessage(error);
       if (error instanceof LeaseLostError) {
         entry.result = 'lease-lost';
+        if (job.providerId) trialsTaken.delete(job.providerId);
         return;
       }
       entry.result = await writeOutcome(() => (error instanceof RateLimitJobError ? lease.defer(error) : lease.fail(error, options.retry)));
@@ -156,6 +157,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     } catch (writeError) {
       entry.error = errorMessage(writeError);
       entry.result = writeError instanceof LeaseLostError ? 'lease-lost' : 'abandoned';
+      if (job.providerId) trialsTaken.delete(job.providerId);
       if (entry.result === 'abandoned') console.warn('job outcome could not be written; the stale reset will take it back', { jobId: job.id, error: entry.error });
     }
   };
@@ -180,7 +182,8 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
           leaseMs,
           userId: options.userId,
           jobTypes: options.jobTypes,
-          skipProviders: circuits.paused(),
+          // A half-open provider whose trial is under way waits like a paused one, in the query.
+          skipProviders: new Set([...circuits.paused(), ...trialsTaken]),
           trials: { providers: circuits.halfOpen(), taken: trialsTaken },
           users,
           onRejected: (rejected) => {
