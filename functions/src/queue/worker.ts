@@ -74,6 +74,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       counts.queued += outcome?.queued ?? 0;
       counts.duplicates += outcome?.duplicates ?? 0;
       counts.rowsWritten += outcome?.rowsWritten ?? 0;
+      counts.documentsWritten += outcome?.documentsWritten ?? 0;
       counts.apiCalls += outcome?.apiCalls ?? 0;
       if (outcome?.continueWith) {
         await lease.continueWith(outcome.continueWith, outcome.continueAfterMs);
