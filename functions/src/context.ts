@@ -4,7 +4,8 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig, logConfiguration, type Config } from './config/index.js';
 import type { HandlerRegistry } from './queue/index.js';
 import { createConnectors, createGates } from './providers/index.js';
-import { fanOutHandler } from './scheduler/fanout.js';
+import { createFanOutHandler } from './scheduler/fanout.js';
+import { PROVIDER_IDS } from './schema/index.js';
 import { createSyncHandlers } from './sync/handler.js';
 
 /** Everything a request needs, built once per instance; tests build their own. */
@@ -31,8 +32,8 @@ export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry 
     { gates, lane: 'backfill' },
   );
   return {
-    'fan-out': fanOutHandler,
-    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays }),
+    'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts }),
+    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays, missingSettings: config.missingProviderSettings }),
   };
 }
 

@@ -1,9 +1,11 @@
-/** Runs every benchmark (or those named: queue, sync) and prints one Markdown table. */
+/** Runs every benchmark (or those named: queue, sync, chaos, capacity) and prints one Markdown table. */
+import { runCapacityBenchmarks } from './capacity.js';
+import { runChaosBenchmarks } from './chaos.js';
 import { runQueueBenchmarks } from './queue.js';
 import { runSyncBenchmarks } from './sync.js';
 
-const suites = { queue: runQueueBenchmarks, sync: runSyncBenchmarks };
-const chosen = (process.env.BENCH ?? 'queue,sync').split(',') as (keyof typeof suites)[];
+const suites = { queue: runQueueBenchmarks, sync: runSyncBenchmarks, chaos: runChaosBenchmarks, capacity: runCapacityBenchmarks };
+const chosen = (process.env.BENCH ?? 'queue,sync,chaos,capacity').split(',') as (keyof typeof suites)[];
 const rows: string[][] = [];
 for (const name of chosen) rows.push(...(await suites[name]()));
 console.log('\n| benchmark | ours | baseline | target | result |\n|---|---|---|---|---|');

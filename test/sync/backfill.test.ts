@@ -27,8 +27,8 @@ before(async () => {
     'initial-backfill': (ctx) =>
       sync['initial-backfill']!({
         ...ctx,
-        reportProgress: async (progress) => {
-          await ctx.reportProgress(progress);
+        checkpoint: async (progress, payload) => {
+          await ctx.checkpoint(progress, payload);
           await afterChunk?.(progress);
         },
       }),

@@ -128,7 +128,7 @@ describe('sync engine', () => {
       });
       // The handler alone, as the worker starts it; the worker's catch never runs.
       await assert.rejects(
-        dying['scheduled-sync']!({ job: lease!.job, db: doomed.db, signal: new AbortController().signal, reportProgress: (p) => lease!.reportProgress(p) }),
+        dying['scheduled-sync']!({ job: lease!.job, db: doomed.db, signal: new AbortController().signal, reportProgress: (p) => lease!.reportProgress(p), checkpoint: (p, payload) => lease!.checkpoint(p, payload) }),
         /terminated/,
       );
       return lease!.job.id;

@@ -3,7 +3,7 @@ import type { LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import { RateLimitedError, TransientError } from './errors.js';
 import { RequestGate, type RequestLane } from './gate.js';
-import type { ProviderId } from './types.js';
+import type { CredentialRefresher, ProviderId } from './types.js';
 
 export interface HttpPolicy {
   /** Requests in flight at once, per platform. Default 4. */
@@ -61,10 +61,12 @@ export type ResponseCheck = (response: ApiResponse) => void;
 /** Sees every response before it is checked, e.g. to slow down on usage headers. */
 export type ResponseObserver = (response: ApiResponse, client: ProviderHttpClient) => void;
 
-/** Per report: counts every request sent (for apiCalls) and carries the caller's abort signal. */
+/** Per report: counts every request sent (for apiCalls) and carries the caller's abort signal and refresher. */
 export interface RequestContext {
   calls: number;
   signal?: AbortSignal;
+  /** The caller's refresher, used by the report's TokenSession. */
+  refresher?: CredentialRefresher;
 }
 
 /**

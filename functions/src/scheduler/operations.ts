@@ -1,8 +1,9 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
-import { ConflictError, NotFoundError } from '../errors.js';
-import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
+import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
+import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
   integrationDocumentSchema,
@@ -43,7 +44,7 @@ async function finishRun(
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
   | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; eventId: string }
-  | { operation: 'reset_stale_jobs'; reset: number; failed: number; eventId: string };
+  | { operation: 'reset_stale_jobs'; reset: number; failed: number; locksFreed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
   const started = Date.now();
@@ -61,6 +62,7 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
           priority: null,
         },
         PROCESS_ALL_USERS_KEY,
+        ctx.config.queue.maxAttempts,
       );
       if (result.duplicate) counts.duplicates = 1;
       else counts.queued = 1;
@@ -77,11 +79,17 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
     }
     case 'reset_stale_jobs': {
-      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000 });
+      const tooShort = maxRunMinutesProblem(body.maxRunMinutes, ctx.config.queue);
+      if (tooShort) throw new InvalidInputError(`maxRunMinutes: ${tooShort}`, 'maxRunMinutes');
+      const maxRunMs = body.maxRunMinutes * 60_000;
+      const result = await resetStaleJobs(ctx.db, { maxRunMs });
+      // A lock whose job is gone would make every enqueue of its slot a duplicate forever.
+      const locksFreed = await releaseOrphanedLocks(ctx.db, { olderThanMs: maxRunMs });
       counts.reset = result.reset;
       counts.failed = result.failed;
+      counts.deleted = locksFreed;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
-      return { operation: body.operation, reset: result.reset, failed: result.failed, eventId };
+      return { operation: body.operation, reset: result.reset, failed: result.failed, locksFreed, eventId };
     }
   }
 }
@@ -104,6 +112,8 @@ export async function runWorkerCall(
   source: Extract<EventSource, 'worker' | 'process'>,
 ): Promise<WorkerReport & { eventId: string | null }> {
   const q = ctx.config.queue;
+  // A worker with settings that do not fit together would claim nothing, or be killed mid-job.
+  if (ctx.config.unsafeQueueSettings.length > 0) throw new UnavailableError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
   const report = await runWorker(ctx.db, {
     maxJobs: call.maxJobs,
     maxUsers: call.maxUsers,
@@ -111,6 +121,7 @@ export async function runWorkerCall(
     concurrency: q.concurrency,
     budgetMs: call.budgetMs ?? q.workerBudgetMs,
     jobTimeoutMs: q.jobTimeoutMs,
+    leaseMs: leaseMsOf(q),
     retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
@@ -148,6 +159,7 @@ export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promis
         priority: body.priority ?? null,
       },
       scheduleAllUsersKey(body.providerId ?? null),
+      ctx.config.queue.maxAttempts,
     );
     jobs.push({ providerId: body.providerId ?? null, jobId: result.jobId, duplicate: result.duplicate });
   } else {

@@ -38,11 +38,14 @@ const HOURLY_RETRY: RetryPolicy = { retryCount: 3, minBackoffSeconds: 30, maxBac
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
+    // Every minute, each call running up to WORKER_BUDGET_MS (8 min) and 1,000 jobs: calls
+    // overlap, so up to eight run at once while there is work, and an idle call costs a few
+    // reads. Capacity 1,000 jobs a minute (docs/architecture.md, "Capacity").
     name: 'ads-hub-worker',
-    cron: '*/5 * * * *',
+    cron: '* * * * *',
     timeZone: 'Etc/UTC',
     endpoint: 'worker',
-    body: { maxJobs: 50 },
+    body: { maxJobs: 1000 },
     description: 'Run due sync jobs',
     retry: NO_RETRY,
   },

@@ -201,6 +201,8 @@ export interface WriteOptions {
   batchSize?: number;
   /** Called after each batch is durable with the documents written so far; a test uses it to simulate a crash mid-sync. */
   onBatchWritten?: (documentsWritten: number) => void;
+  /** The job's signal: once it is aborted (timeout, lease lost), no further batch is started. */
+  signal?: AbortSignal;
 }
 
 export interface WriteResult {
@@ -221,6 +223,8 @@ export async function writePlannedMetrics(db: Firestore, plans: readonly Planned
   const fetchedAt = Timestamp.now();
   let documents = 0;
   for (let i = 0; i < plans.length; i += batchSize) {
+    // A timed-out job must stop writing: its retry may already be running elsewhere.
+    options.signal?.throwIfAborted();
     const writer = db.bulkWriter();
     const failures: Error[] = [];
     for (const plan of plans.slice(i, i + batchSize)) {
