@@ -110,6 +110,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         counts.queued += result.queued ?? 0;
         counts.duplicates += result.duplicates ?? 0;
         counts.rowsWritten += result.rowsWritten ?? 0;
+        counts.documentsWritten += result.documentsWritten ?? 0;
         counts.apiCalls += result.apiCalls ?? 0;
         if (result.continueWith) {
           await writeOutcome(() => lease.continueWith(result.continueWith!, result.continueAfterMs));
