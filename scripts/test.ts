@@ -3,7 +3,7 @@
  * has them), runs every test file with Node's test runner inside them (the browser tests last,
  * against the built Ads Hub), and stops them again.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -20,12 +20,18 @@ function testFiles(dir: string): string[] {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles(join(ROOT, 'test')).sort();
+// Every test process records the queries functions/src runs; a last check then asks
+// firestore.indexes.json for each one's index (the emulator ignores indexes).
+const shapesDir = join(ROOT, '.test-queries');
+rmSync(shapesDir, { recursive: true, force: true });
+mkdirSync(shapesDir, { recursive: true });
 // The browser tests drive the one project the Functions and Hosting emulators serve, so they
 // run alone, after everything else. Every test is bounded: a hang fails that test instead of
 // stalling the whole run.
 const isBrowserTest = (file: string) => file.startsWith('test/e2e/');
-const runner = (group: string[]) => ['node', '--import', 'tsx', '--test', '--test-timeout=240000', '--test-reporter=spec', ...group].join(' ');
-const groups = [files.filter((f) => !isBrowserTest(f)), files.filter(isBrowserTest)].filter((g) => g.length > 0);
+const runner = (group: string[]) =>
+  ['node', '--import', 'tsx', '--import', './test/indexes/recordQueries.ts', '--test', '--test-timeout=240000', '--test-reporter=spec', ...group].join(' ');
+const groups = [files.filter((f) => !isBrowserTest(f)), files.filter(isBrowserTest), ['test/indexes/recorded.check.ts']].filter((g) => g.length > 0);
 const command = groups.map(runner).join(' && ');
 // The Functions emulator serves the built functions with the local cron keys, which the
 // smoke test in test/functions needs to know. Its own ports and project (see emulators.ts),
@@ -36,6 +42,7 @@ const child = firebase(
   profile,
   ['emulators:exec', '--only', 'firestore,auth,functions,hosting', command],
   emulatorEnv({
+    QUERY_SHAPES_DIR: shapesDir,
     FUNCTIONS_TEST_CRON_KEY: cronKey,
     FUNCTIONS_TEST_CRON_KEY_NEXT: cronKeyNext,
     FUNCTIONS_TEST_BASE_URL: profile.functionsBaseUrl,

@@ -1,6 +1,7 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
+import { FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
 import { SECRETS_BY_FUNCTION, type FunctionName } from './config/secrets.js';
 import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
@@ -15,23 +16,24 @@ let context: AppContext | undefined;
 const appContext = () => (context ??= createInstanceContext());
 const endpoints = createEndpoints(appContext);
 
-const guarded = { timeoutSeconds: 540, memory: '512MiB' as const };
+const guarded = { memory: '512MiB' as const };
+const timeout = FUNCTION_TIMEOUT_SECONDS;
 
-export const cron = onRequest({ ...guarded, secrets: secretsOf('cron'), timeoutSeconds: 120 }, endpoints.cron);
-export const worker = onRequest({ ...guarded, secrets: secretsOf('worker') }, endpoints.worker);
-export const schedule = onRequest({ ...guarded, secrets: secretsOf('schedule'), timeoutSeconds: 60, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, secrets: secretsOf('process') }, endpoints.process);
-export const health = onRequest({ secrets: secretsOf('health'), timeoutSeconds: 30, cors: true }, endpoints.health);
-export const status = onRequest({ secrets: secretsOf('status'), timeoutSeconds: 30, cors: true }, endpoints.status);
+export const cron = onRequest({ ...guarded, secrets: secretsOf('cron'), timeoutSeconds: timeout.cron }, endpoints.cron);
+export const worker = onRequest({ ...guarded, secrets: secretsOf('worker'), timeoutSeconds: timeout.worker }, endpoints.worker);
+export const schedule = onRequest({ ...guarded, secrets: secretsOf('schedule'), timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
+export const process = onRequest({ ...guarded, secrets: secretsOf('process'), timeoutSeconds: timeout.process }, endpoints.process);
+export const health = onRequest({ secrets: secretsOf('health'), timeoutSeconds: timeout.health, cors: true }, endpoints.health);
+export const status = onRequest({ secrets: secretsOf('status'), timeoutSeconds: timeout.status, cors: true }, endpoints.status);
 
 /** The Ads Hub's API, served under /api/hub and /api/admin through Hosting rewrites. */
 // The connect flow exchanges authorization codes with each platform's app secret.
-export const hub = onRequest({ secrets: secretsOf('hub'), timeoutSeconds: 60, cors: true }, createHubEndpoints(appContext));
-export const admin = onRequest({ secrets: secretsOf('admin'), timeoutSeconds: 60, cors: true }, createAdminEndpoints(appContext));
+export const hub = onRequest({ secrets: secretsOf('hub'), timeoutSeconds: timeout.hub, cors: true }, createHubEndpoints(appContext));
+export const admin = onRequest({ secrets: secretsOf('admin'), timeoutSeconds: timeout.admin, cors: true }, createAdminEndpoints(appContext));
 
 /** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
 export const startRequestedJobs = onDocumentWritten(
-  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: secretsOf('startRequestedJobs'), timeoutSeconds: 540, memory: '512MiB', retry: false },
+  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: secretsOf('startRequestedJobs'), timeoutSeconds: timeout.startRequestedJobs, memory: '512MiB', retry: false },
   async (event) => {
     if (!event.data?.after.exists) return;
     await runStartRequest(appContext(), event.params.userId);

@@ -64,9 +64,9 @@ export interface JobOutcomeLine {
   error?: string;
 }
 
-const JOB_SEVERITY: Record<string, Severity> = { succeeded: 'INFO', continued: 'INFO', retried: 'WARNING', 'lease-lost': 'WARNING' };
+const JOB_SEVERITY: Record<string, Severity> = { succeeded: 'INFO', continued: 'INFO', deferred: 'INFO', retried: 'WARNING', 'lease-lost': 'WARNING' };
 
-/** One line per job a worker ran: INFO when it succeeded or continues, WARNING when it will be retried, ERROR when it failed for good. */
+/** One line per job a worker ran: INFO when it succeeded, continues or waits for a platform's limit, WARNING when it will be retried, ERROR when it failed for good or its outcome could not be written. */
 export function jobFinished(job: JobOutcomeLine): void {
   write(JOB_SEVERITY[job.result] ?? 'ERROR', `job ${job.jobId} ${job.result}`, {
     jobId: job.jobId,

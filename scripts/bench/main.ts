@@ -1,10 +1,12 @@
-/** Runs every benchmark (or those named: queue, sync, cleanup) and prints one Markdown table. */
+/** Runs every benchmark (or those named: queue, sync, chaos, capacity, cleanup) and prints one Markdown table. */
+import { runCapacityBenchmarks } from './capacity.js';
+import { runChaosBenchmarks } from './chaos.js';
 import { runCleanupBenchmarks } from './cleanup.js';
 import { runQueueBenchmarks } from './queue.js';
 import { runSyncBenchmarks } from './sync.js';
 
-const suites = { queue: runQueueBenchmarks, sync: runSyncBenchmarks, cleanup: runCleanupBenchmarks };
-const chosen = (process.env.BENCH ?? 'queue,sync,cleanup').split(',') as (keyof typeof suites)[];
+const suites = { queue: runQueueBenchmarks, sync: runSyncBenchmarks, chaos: runChaosBenchmarks, capacity: runCapacityBenchmarks, cleanup: runCleanupBenchmarks };
+const chosen = (process.env.BENCH ?? 'queue,sync,chaos,capacity,cleanup').split(',') as (keyof typeof suites)[];
 const rows: string[][] = [];
 for (const name of chosen) rows.push(...(await suites[name]()));
 console.log('\n| benchmark | ours | baseline | target | result |\n|---|---|---|---|---|');

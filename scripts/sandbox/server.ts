@@ -8,10 +8,10 @@ import { createLinkedInSim } from './linkedin.js';
 import { createMetaSim } from './meta.js';
 import { OAuthSandboxState, handleOAuth, type PageReply } from './oauth.js';
 import type { PlatformSim, SimContext, SimOptions, SimReply, SimRequest } from './platform.js';
-import type { IssuedCredentials, ProviderFaults, RequestStats } from './state.js';
+import type { IssuedCredentials, ProviderFaults, RequestStats, RunOverlap } from './state.js';
 import { createTikTokSim } from './tiktok.js';
 
-export type { IssuedCredentials, ProviderFaults, RateLimitFault, RequestLogEntry, RequestStats } from './state.js';
+export type { IssuedCredentials, ProviderFaults, RateLimitFault, RequestLogEntry, RequestStats, RunOverlap } from './state.js';
 export { expectedRows, accountProfile } from './data.js';
 
 export interface SandboxOptions extends Partial<SimOptions> {
@@ -28,6 +28,8 @@ export interface SandboxOptions extends Partial<SimOptions> {
    * unbounded, for tests that count every request; the demo's long-running sandbox keeps few.
    */
   requestLogLimit?: number;
+  /** Seed of the sequence `serverErrorRate` draws from. Default 1. */
+  seed?: number;
 }
 
 /** Base URLs in the shape createConnectors takes: each platform lives under its own prefix. */
@@ -55,6 +57,15 @@ export interface Sandbox {
   setLatency(ms: number): void;
   /** Credentials the sandbox knows it issued (expiry faults apply to these). */
   issueCredentials(provider: ProviderId, expiresInSeconds?: number): IssuedCredentials;
+  /** Changes some of the platform's faults, keeping the others and their counters. */
+  updateFaults(provider: ProviderId, patch: Partial<ProviderFaults>): void;
+  /** Refuses these credentials from now on, as if the user had revoked the app. */
+  revokeCredentials(credentials: { accessToken: string; refreshToken: string | null }): void;
+  /**
+   * Runs of one subject (requests tagged `x-sandbox-run: <subject> <run>`) that overlapped
+   * in time: two runs of one integration's job at once.
+   */
+  overlappingRuns(): RunOverlap[];
   /**
    * Google Ads client accounts (10 digits) the user reaches only through a manager account,
    * client -> manager; replaces the previous links, {} removes them.
@@ -85,6 +96,7 @@ function send(res: ServerResponse, reply: PageReply): void {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const state = new OAuthSandboxState(options.latencyMs ?? 0, options.requestLogLimit);
+  if (options.seed !== undefined) state.seed(options.seed);
   for (const [provider, faults] of Object.entries(options.faults ?? {})) state.setFaults(provider as ProviderId, faults);
   const simOptions: SimOptions = {
     googleBatchSize: options.googleBatchSize ?? 10_000,
@@ -95,7 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     [createMetaSim(), createGoogleSim(), createLinkedInSim(), createTikTokSim()].map((s) => [s.provider, s]),
   );
 
-  async function dispatch(sim: PlatformSim, req: SimRequest): Promise<PageReply> {
+  async function dispatch(sim: PlatformSim, req: SimRequest, tags: { authRefused?: boolean }): Promise<PageReply> {
     const provider = sim.provider;
     const ctx: SimContext = {
       state,
@@ -117,6 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     else if (fault?.type === 'rate-limit') reply = sim.rateLimited(req, fault.retryAfterSeconds, ctx);
     else {
       const token = state.accessTokenStatus(provider, sim.accessToken(req));
+      tags.authRefused = token !== 'ok';
       if (token !== 'ok') reply = sim.authFailed(req, token);
       else if (fault?.type === 'invalid') reply = sim.invalid(req);
       else reply = await sim.handle(req, ctx);
@@ -172,12 +185,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       base: `http://${host}/${sim.provider}`,
     };
     let reply: PageReply;
+    const tags: { authRefused?: boolean } = {};
     try {
-      reply = await dispatch(sim, simReq);
+      reply = await dispatch(sim, simReq, tags);
     } catch (error) {
       reply = { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
     }
     if (!res.destroyed) send(res, reply);
+    const [subject, run] = String(req.headers['x-sandbox-run'] ?? '').split(' ');
     state.record({
       provider: sim.provider,
       method: simReq.method,
@@ -188,6 +203,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       receivedAt,
       at: Date.now(),
       clientClosed: clientClosed || res.destroyed,
+      ...(subject && run ? { subject, run } : {}),
+      ...(tags.authRefused ? { authRefused: true } : {}),
     });
   }
 
@@ -231,6 +248,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       state.latencyMs = ms;
     },
     issueCredentials: (provider, expiresInSeconds = 3600) => state.issue(provider, expiresInSeconds),
+    updateFaults: (provider, patch) => state.updateFaults(provider, patch),
+    revokeCredentials: (credentials) => state.revoke([credentials.accessToken, credentials.refreshToken]),
+    overlappingRuns: () => state.overlappingRuns(),
     setGoogleManagers: (links) => {
       state.googleManagers = new Map(Object.entries(links));
     },

@@ -23,6 +23,14 @@ export interface ProviderFaults {
   expiredTokens?: boolean;
   /** Every access token and refresh token is refused. */
   revoked?: boolean;
+  /** A refresh token works once: each refresh issues a new one and spends the old (TikTok, some Google setups). */
+  rotateRefreshTokens?: boolean;
+  /** Every data request answers a server error while set (the platform is down). */
+  down?: boolean;
+  /** Share of data requests (0..1) answered with a server error, drawn from a seeded sequence. */
+  serverErrorRate?: number;
+  /** Bursts of rate limits: after every `every` data requests, the next `length` are refused. */
+  rateLimitBursts?: { every: number; length: number; retryAfterSeconds?: number };
   /** Extra delay on every page after the first. */
   slowPageMs?: number;
   /** The next N data requests are refused as malformed, in the platform's style. */
@@ -70,6 +78,17 @@ export interface RequestLogEntry {
   at: number;
   /** The client hung up before the answer was sent (an aborted request). */
   clientClosed: boolean;
+  /** From the `x-sandbox-run` header ("<subject> <run>"): who sent it, e.g. an integration and one run of its job. */
+  subject?: string;
+  run?: string;
+  /** The access token was refused (expired, revoked or missing). */
+  authRefused?: boolean;
+}
+
+/** Two runs of one subject whose requests arrived in overlapping time spans. */
+export interface RunOverlap {
+  subject: string;
+  runs: [string, string];
 }
 
 export interface RequestStats {
@@ -102,6 +121,9 @@ export type DataFault = { type: 'server-error' } | { type: 'rate-limit'; retryAf
 export class SandboxState {
   private readonly providers = new Map<ProviderId, ProviderState>();
   private readonly tokens = new Map<string, { provider: ProviderId; seq: number }>();
+  private readonly spentRefreshTokens = new Set<string>();
+  private readonly revokedTokens = new Set<string>();
+  private random = seededRandom(1);
   private seq = 0;
   private log: RequestLogEntry[] = [];
   /** Google Ads client accounts the user reaches only through a manager account: client -> manager. */
@@ -128,6 +150,22 @@ export class SandboxState {
     return this.state(provider).faults;
   }
 
+  /** Changes some faults and keeps the rest, with their counters. */
+  updateFaults(provider: ProviderId, patch: Partial<ProviderFaults>): void {
+    const s = this.state(provider);
+    s.faults = { ...s.faults, ...patch };
+  }
+
+  /** The seed of the sequence `serverErrorRate` draws from. */
+  seed(seed: number): void {
+    this.random = seededRandom(seed);
+  }
+
+  /** These tokens (an access token and its refresh token) are refused from now on: the user revoked the app. */
+  revoke(tokens: readonly (string | null)[]): void {
+    for (const token of tokens) if (token) this.revokedTokens.add(token);
+  }
+
   setFaults(provider: ProviderId, faults: ProviderFaults): void {
     this.providers.set(provider, {
       faults: { ...faults },
@@ -147,6 +185,11 @@ export class SandboxState {
     if (s.serverErrorsLeft > 0) {
       s.serverErrorsLeft -= 1;
       return { type: 'server-error' };
+    }
+    if (s.faults.down || (s.faults.serverErrorRate !== undefined && this.random() < s.faults.serverErrorRate)) return { type: 'server-error' };
+    const bursts = s.faults.rateLimitBursts;
+    if (bursts && s.dataRequests % (bursts.every + bursts.length) >= bursts.every) {
+      return { type: 'rate-limit', retryAfterSeconds: bursts.retryAfterSeconds ?? 1 };
     }
     const limit = s.faults.rateLimit;
     if (limit && s.dataRequests > (limit.after ?? 0) && s.rateLimited < limit.count) {
@@ -176,7 +219,7 @@ export class SandboxState {
   accessTokenStatus(provider: ProviderId, token: string | null): 'ok' | 'missing' | 'expired' | 'revoked' {
     if (!token) return 'missing';
     const s = this.state(provider);
-    if (s.faults.revoked) return 'revoked';
+    if (s.faults.revoked || this.revokedTokens.has(token)) return 'revoked';
     if (s.expiredUpTo !== null) {
       const issued = this.tokens.get(token);
       if (!issued || issued.provider !== provider || issued.seq <= s.expiredUpTo) return 'expired';
@@ -184,8 +227,11 @@ export class SandboxState {
     return 'ok';
   }
 
+  /** Asked once per refresh request: with rotation on, a usable token is spent by the asking. */
   refreshTokenUsable(provider: ProviderId, token: string | null): boolean {
-    return !!token && !this.state(provider).faults.revoked;
+    if (!token || this.state(provider).faults.revoked || this.spentRefreshTokens.has(token) || this.revokedTokens.has(token)) return false;
+    if (this.state(provider).faults.rotateRefreshTokens) this.spentRefreshTokens.add(token);
+    return true;
   }
 
   record(entry: RequestLogEntry): void {
@@ -205,4 +251,40 @@ export class SandboxState {
   resetStats(): void {
     this.log = [];
   }
+
+  /**
+   * Pairs of runs of one subject whose requests arrived in overlapping spans (first to last
+   * arrival): for integrations, a job that ran twice at the same time.
+   */
+  overlappingRuns(): RunOverlap[] {
+    const spans = new Map<string, Map<string, { first: number; last: number }>>();
+    for (const entry of this.log) {
+      if (!entry.subject || !entry.run) continue;
+      const at = entry.receivedAt;
+      const runs = spans.get(entry.subject) ?? new Map<string, { first: number; last: number }>();
+      const span = runs.get(entry.run) ?? { first: at, last: at };
+      runs.set(entry.run, { first: Math.min(span.first, at), last: Math.max(span.last, at) });
+      spans.set(entry.subject, runs);
+    }
+    const overlaps: RunOverlap[] = [];
+    for (const [subject, runs] of spans) {
+      const list = [...runs.entries()].sort((a, b) => a[1].first - b[1].first);
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length && list[j]![1].first <= list[i]![1].last; j++) overlaps.push({ subject, runs: [list[i]![0], list[j]![0]] });
+      }
+    }
+    return overlaps;
+  }
+}
+
+/** mulberry32: a small seeded generator, so a fault rate is the same sequence on every run. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

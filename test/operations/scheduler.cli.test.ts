@@ -53,10 +53,10 @@ async function cli(args: string[], options: CliOptions = {}) {
 const storedKeys = () => [...fake.jobs.values()].map((job) => job.httpTarget?.headers?.['x-cron-key']);
 
 const EXPECTED_JOBS = [
-  `  + create    ads-hub-worker             */5 * * * * Etc/UTC  POST /worker {"maxJobs":50}  deadline 570s, no retries`,
-  `  + create    ads-hub-process-all-users  0 * * * * Etc/UTC    POST /cron {"operation":"process_all_users"}  deadline 150s, 3 retries`,
-  `  + create    ads-hub-reset-stale-jobs   30 * * * * Etc/UTC   POST /cron {"operation":"reset_stale_jobs"}  deadline 150s, 3 retries`,
-  `  + create    ads-hub-cleanup-old-jobs   45 * * * * Etc/UTC   POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 3 retries`,
+  `  + create    ads-hub-worker             * * * * * Etc/UTC        POST /worker {"maxJobs":1000}  deadline 570s, no retries`,
+  `  + create    ads-hub-process-all-users  0 * * * * Etc/UTC        POST /cron {"operation":"process_all_users"}  deadline 150s, 3 retries`,
+  `  + create    ads-hub-reset-stale-jobs   5-55/10 * * * * Etc/UTC  POST /cron {"operation":"reset_stale_jobs"}  deadline 150s, no retries`,
+  `  + create    ads-hub-cleanup-old-jobs   45 * * * * Etc/UTC       POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 3 retries`,
 ];
 
 describe('npm run scheduler', () => {
@@ -93,7 +93,7 @@ describe('npm run scheduler', () => {
       uri: `${BASE}/worker`,
       httpMethod: 1,
       headers: { 'Content-Type': 'application/json', 'x-cron-key': CURRENT },
-      body: Buffer.from('{"maxJobs":50}').toString('base64'),
+      body: Buffer.from('{"maxJobs":1000}').toString('base64'),
     });
     assert.equal(worker.attemptDeadline, '570s');
     assert.deepEqual(fake.jobs.get(`${LOCATION}/jobs/ads-hub-process-all-users`)!.retryConfig, {
@@ -167,14 +167,14 @@ describe('npm run scheduler', () => {
 
     const { code, stdout } = await cli(['apply', ...ARGS]);
     assert.equal(code, 0);
-    assert.match(stdout, / {2}~ update {4}ads-hub-worker +\[paused: stays paused\]\n {6}schedule "\*\/15 \* \* \* \*" -> "\*\/5 \* \* \* \*"\n {6}attempt deadline \(s\) 180 -> 570\n/);
+    assert.match(stdout, / {2}~ update {4}ads-hub-worker +\[paused: stays paused\]\n {6}schedule "\*\/15 \* \* \* \*" -> "\* \* \* \* \*"\n {6}attempt deadline \(s\) 180 -> 570\n/);
     assert.match(stdout, / {2}- delete {4}ads-hub-old-report\n/);
     assert.match(stdout, /Left alone \(prefix ads-hub- but no ownership marker\): ads-hub-manual\n/);
     assert.match(stdout, /Left alone: 1 other job\(s\) in this location\n/);
     assert.match(stdout, /Plan: 0 to create, 1 to update, 3 unchanged, 1 to delete\./);
     assert.deepEqual(fake.writes(), [`PATCH /v1/${LOCATION}/jobs/ads-hub-worker`, `DELETE /v1/${LOCATION}/jobs/ads-hub-old-report`]);
     const repaired = fake.jobs.get(worker.name)!;
-    assert.deepEqual([repaired.schedule, repaired.attemptDeadline, repaired.state], ['*/5 * * * *', '570s', 2]);
+    assert.deepEqual([repaired.schedule, repaired.attemptDeadline, repaired.state], ['* * * * *', '570s', 2]);
     assert.deepEqual([...fake.jobs.keys()].map((name) => name.split('/').pop()).sort(), [
       'ads-hub-cleanup-old-jobs',
       'ads-hub-manual',

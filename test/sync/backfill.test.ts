@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { enqueueJob, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { enqueueJob, jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { metricRowId, type Job, type Progress } from '../../functions/src/schema/index.js';
 import type { JobView } from '../../functions/src/status/userStatus.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
@@ -27,8 +27,8 @@ before(async () => {
     'initial-backfill': (ctx) =>
       sync['initial-backfill']!({
         ...ctx,
-        reportProgress: async (progress) => {
-          await ctx.reportProgress(progress);
+        checkpoint: async (progress, payload) => {
+          await ctx.checkpoint(progress, payload);
           await afterChunk?.(progress);
         },
       }),
@@ -57,20 +57,23 @@ describe('initial backfill', () => {
     assert.equal(total, 13);
 
     // The status a user sees in the middle of the first run, after its second chunk.
-    let running: { view: JobView; before: number; after: number } | undefined;
+    let running: { view: JobView; before: number; after: number; firstStartedAt: number } | undefined;
     afterChunk = async (progress) => {
       if (progress.done !== 2 || running) return;
+      const firstStartedAt = (await jobsCollection(fb.db).doc(jobId).get()).get('payload.firstStartedAt') as number;
       const before = Date.now();
       const view = await statusView(token, jobId);
-      running = { view, before, after: Date.now() };
+      running = { view, before, after: Date.now(), firstStartedAt };
     };
     const first = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
     afterChunk = null;
     assert.equal(first.jobs[0]!.result, 'continued');
     assert.equal(running?.view.status, 'running');
     assert.deepEqual(running.view.progress, { done: 2, total });
-    // Two of 13 chunks took (now - startedAt): the rest is projected at the same pace.
-    const startedAt = Date.parse(running.view.startedAt!);
+    // Two of 13 chunks took (now - first start): the rest is projected at the same pace. The
+    // first start is the handler's (payload.firstStartedAt, written with each chunk's
+    // checkpoint), a moment after the claim's startedAt: under load the two differ.
+    const startedAt = running.firstStartedAt;
     const eta = Date.parse(running.view.eta!);
     const projected = (at: number) => startedAt + ((at - startedAt) * total) / 2;
     assert.ok(eta >= Math.floor(projected(running.before)) && eta <= Math.ceil(projected(running.after)), `eta ${running.view.eta}`);

@@ -61,9 +61,9 @@ describe('desired Cloud Scheduler jobs', () => {
     assert.deepEqual(
       jobs.map((job) => [job.id, job.schedule, job.uri, job.body, job.attemptDeadlineSeconds, job.retry.retryCount]),
       [
-        ['ads-hub-worker', '*/5 * * * *', `${TARGET.functionsBaseUrl}/worker`, '{"maxJobs":50}', 570, 0],
+        ['ads-hub-worker', '* * * * *', `${TARGET.functionsBaseUrl}/worker`, '{"maxJobs":1000}', 570, 0],
         ['ads-hub-process-all-users', '0 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"process_all_users"}', 150, 3],
-        ['ads-hub-reset-stale-jobs', '30 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"reset_stale_jobs"}', 150, 3],
+        ['ads-hub-reset-stale-jobs', '5-55/10 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"reset_stale_jobs"}', 150, 0],
         ['ads-hub-cleanup-old-jobs', '45 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"cleanup_old_jobs"}', 150, 3],
       ],
     );
@@ -151,10 +151,10 @@ describe('planJobs', () => {
       desired: worker,
       paused: false,
       changes: [
-        'schedule "*/10 * * * *" -> "*/5 * * * *"',
+        'schedule "*/10 * * * *" -> "* * * * *"',
         'time zone "Europe/Paris" -> "Etc/UTC"',
         `url "https://old.example.com/worker" -> "${TARGET.functionsBaseUrl}/worker"`,
-        'body "{\\"maxJobs\\":10}" -> "{\\"maxJobs\\":50}"',
+        'body "{\\"maxJobs\\":10}" -> "{\\"maxJobs\\":1000}"',
         'attempt deadline (s) 180 -> 570',
         'retries 1 -> 0',
       ],
@@ -175,7 +175,7 @@ describe('planJobs', () => {
     const jobs = desired();
     const current: Job[] = [
       ...jobs.slice(1).map((job) => asReturnedByGrpc(job)),
-      { name: `${jobs[0]!.name}`, description: 'Run due sync jobs', schedule: '*/5 * * * *' },
+      { name: `${jobs[0]!.name}`, description: 'Run due sync jobs', schedule: '* * * * *' },
       { name: 'projects/ads-hub-prod/locations/us-central1/jobs/ads-hub-old-report', description: describeOwned('Old report', FINGERPRINT) },
       { name: 'projects/ads-hub-prod/locations/us-central1/jobs/ads-hub-manual', description: 'made by hand' },
       { name: 'projects/ads-hub-prod/locations/us-central1/jobs/nightly-backup', description: describeOwned('Backup', FINGERPRINT) },

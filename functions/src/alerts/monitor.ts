@@ -1,9 +1,9 @@
 /**
- * What no single run shows, read from Firestore by the hourly reset_stale_jobs: the oldest
+ * What no single run shows, read from Firestore by reset_stale_jobs (every 10 minutes): the oldest
  * due job and how many have waited past the backlog limit, integrations whose data has gone
  * stale, and circuits open after failures. /health reads the same things. Every query here
  * has its index in firestore.indexes.json; counts are aggregation queries (one read per
- * 1,000 index entries), so the freshness check costs 16 reads an hour, not one per
+ * 1,000 index entries), so the freshness check costs 16 reads a run, not one per
  * integration.
  */
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';

@@ -1,6 +1,7 @@
 import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '../schema/common.js';
+import { queueTimeProblems } from './limits.js';
 import { SECRET_NAMES, type SecretName } from './secrets.js';
 
 /** A key of `npm run secret:generate` (43 random base64url characters) has about 31 different characters. */
@@ -64,6 +65,8 @@ const envSchema = z.object({
   JOB_TIMEOUT_MS: intFromEnv(120_000, 100, 3_600_000),
   WORKER_CONCURRENCY: intFromEnv(8, 1, 64),
   WORKER_BUDGET_MS: intFromEnv(480_000, 1_000, 3_600_000),
+  /** Added to JOB_TIMEOUT_MS for a job's lease: time for its outcome to be written. */
+  JOB_LEASE_MARGIN_MS: intFromEnv(60_000, 1_000, 3_600_000),
   CIRCUIT_FAILURE_THRESHOLD: intFromEnv(5, 1, 1_000),
   CIRCUIT_COOLDOWN_MS: intFromEnv(600_000, 1_000, 86_400_000),
   /** Platform API origins; unset means the real platforms. `npm start` points them at the sandbox. */
@@ -92,6 +95,11 @@ const envSchema = z.object({
   /** Share of each platform's request budget that backfills may use. */
   BACKFILL_RATE_SHARE: z.coerce.number().min(0.05).max(1).default(0.25),
   BACKFILL_CHUNK_DAYS: intFromEnv(90, 1, 366),
+  /**
+   * Function instances that may send to the platforms at once (worker, process and
+   * start-request instances): each paces itself to this fraction of a platform's rate.
+   */
+  PACING_INSTANCES: intFromEnv(1, 1, 100),
   FUNCTIONS_EMULATOR: z.string().optional(),
   FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
   APP_VERSION: z.string().default('0.1.0'),
@@ -104,6 +112,7 @@ export interface ProvidersConfig {
   tiktok?: { apiBaseUrl?: string; appId: string; secret: string };
   backfillRateShare: number;
   backfillChunkDays: number;
+  pacingInstances: number;
 }
 
 /** Each platform's OAuth app for the connect flow; a platform is connectable when its app is set. */
@@ -145,18 +154,23 @@ export interface Config {
     readonly jobTimeoutMs: number;
     readonly concurrency: number;
     readonly workerBudgetMs: number;
+    readonly leaseMarginMs: number;
     readonly circuitFailureThreshold: number;
     readonly circuitCooldownMs: number;
   };
   /** Connector settings for each platform that is configured; secrets included, never logged. */
   readonly providers: ProvidersConfig;
+  /** Per platform, the settings it still needs before it can be synced (empty when configured). */
+  readonly missingProviderSettings: Readonly<Record<ProviderId, readonly string[]>>;
   /** App secrets included, never logged. */
   readonly oauth: OAuthConfig;
   readonly runningInEmulator: boolean;
   readonly authEmulatorHost: string | null;
   readonly version: string;
-  /** Human-readable problems, each naming the variable (never its value). */
+  /** Human-readable problems, each naming the variable (never a secret's value). */
   readonly problems: readonly string[];
+  /** The queue's time settings that do not fit together: the worker refuses to run while any is here. */
+  readonly unsafeQueueSettings: readonly string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -184,8 +198,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const runningInEmulator = v.FUNCTIONS_EMULATOR === 'true';
   const providers = providersFrom(v);
   if (v.FIREBASE_AUTH_EMULATOR_HOST && !runningInEmulator) {
-    problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens would not be verified');
+    problems.push('FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator: ID tokens cannot be verified, so every signed-in call is refused');
   }
+  const unsafeQueueSettings = queueTimeProblems({ jobTimeoutMs: v.JOB_TIMEOUT_MS, workerBudgetMs: v.WORKER_BUDGET_MS, leaseMarginMs: v.JOB_LEASE_MARGIN_MS });
+  problems.push(...unsafeQueueSettings);
   return Object.freeze({
     cronSecret: problems.some(isProblemOf('INTEGRATIONS_CRON_SECRET')) ? null : (v.INTEGRATIONS_CRON_SECRET ?? null),
     cronSecretNext: v.INTEGRATIONS_CRON_SECRET_NEXT ?? null,
@@ -206,15 +222,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobTimeoutMs: v.JOB_TIMEOUT_MS,
       concurrency: v.WORKER_CONCURRENCY,
       workerBudgetMs: v.WORKER_BUDGET_MS,
+      leaseMarginMs: v.JOB_LEASE_MARGIN_MS,
       circuitFailureThreshold: v.CIRCUIT_FAILURE_THRESHOLD,
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
     providers: Object.freeze(providers),
+    missingProviderSettings: Object.freeze(missingProviderSettings(v)),
     oauth: Object.freeze(oauthFrom(v, providers)),
     runningInEmulator,
     authEmulatorHost: v.FIREBASE_AUTH_EMULATOR_HOST ?? null,
     version: v.APP_VERSION,
     problems: Object.freeze(problems),
+    unsafeQueueSettings: Object.freeze(unsafeQueueSettings),
   });
 }
 
@@ -236,7 +255,7 @@ function oauthFrom(v: z.infer<typeof envSchema>, providers: ProvidersConfig): OA
 }
 
 function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
-  const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS };
+  const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS, pacingInstances: v.PACING_INSTANCES };
   if (v.META_ENABLED === 'true') config.meta = defined({ apiBaseUrl: v.META_API_BASE_URL });
   if (v.GOOGLE_ADS_DEVELOPER_TOKEN && v.GOOGLE_OAUTH_CLIENT_ID && v.GOOGLE_OAUTH_CLIENT_SECRET) {
     config.google = {
@@ -257,6 +276,24 @@ function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
     config.tiktok = { ...defined({ apiBaseUrl: v.TIKTOK_API_BASE_URL }), appId: v.TIKTOK_APP_ID, secret: v.TIKTOK_APP_SECRET };
   }
   return config;
+}
+
+/** The settings each platform's app needs, by name, as an operator would set them. */
+const PROVIDER_SETTINGS: Record<ProviderId, readonly (keyof z.infer<typeof envSchema>)[]> = {
+  google: ['GOOGLE_ADS_DEVELOPER_TOKEN', 'GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'],
+  linkedin: ['LINKEDIN_CLIENT_ID', 'LINKEDIN_CLIENT_SECRET'],
+  tiktok: ['TIKTOK_APP_ID', 'TIKTOK_APP_SECRET'],
+  meta: [],
+};
+
+function missingProviderSettings(v: z.infer<typeof envSchema>): Record<ProviderId, string[]> {
+  const missing = (id: ProviderId) => PROVIDER_SETTINGS[id].filter((key) => !v[key]);
+  return {
+    google: missing('google'),
+    linkedin: missing('linkedin'),
+    tiktok: missing('tiktok'),
+    meta: v.META_ENABLED === 'true' ? [] : ['META_ENABLED=true'],
+  };
 }
 
 /** A secret as safe to log: whether it is set, and whether the functions accept what is set. */

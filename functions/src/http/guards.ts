@@ -22,6 +22,10 @@ export function requireCronKey(ctx: AppContext, req: ApiRequest): void {
 }
 
 export async function requireUser(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+  // With the Auth emulator variable set, the Admin SDK accepts unsigned tokens: refuse them all.
+  if (ctx.config.authEmulatorHost && !ctx.config.runningInEmulator) {
+    throw new HttpError(503, 'signed-in calls are refused: FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator, so ID tokens cannot be verified (see /health)');
+  }
   const token = bearerToken(header(req, 'authorization'));
   if (!token) throw new HttpError(401, 'Authorization: Bearer <Firebase ID token> is required', 'authorization');
   const decoded = await verifyIdToken(ctx.auth, token);

@@ -150,7 +150,7 @@ export class GoogleAdsConnector implements Connector {
     const customerId = normalizeCustomerId(input.account);
     const manager = input.loginCustomerId ?? this.config.loginCustomerId;
     const loginCustomerId = manager ? normalizeCustomerId(manager) : null;
-    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(
       PROVIDER,
       input.credentials,

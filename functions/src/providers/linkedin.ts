@@ -124,7 +124,7 @@ export class LinkedInConnector implements Connector {
     if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
     assertWindow(PROVIDER, input.window);
     const accountId = normalizeLinkedInAccount(input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(
       PROVIDER,
       input.credentials,

@@ -65,10 +65,14 @@ export class TokenSession {
     const refresh = this.refresh;
     this.refreshAttempted = true;
     this.inflight = (async () => {
-      const next = await refresh(refreshToken, this.ctx);
-      this.current = { ...next, refreshToken: next.refreshToken ?? refreshToken };
+      const atPlatform = async () => {
+        const next = await refresh(refreshToken, this.ctx);
+        return { ...next, refreshToken: next.refreshToken ?? refreshToken };
+      };
+      // The caller's refresher may store the result at once, or hand back a refresh someone else made.
+      this.current = this.ctx.refresher ? await this.ctx.refresher.refresh({ ...this.current }, atPlatform) : await atPlatform();
       this.refreshed = true;
-      return next.accessToken;
+      return this.current.accessToken;
     })().finally(() => {
       this.inflight = null;
     });

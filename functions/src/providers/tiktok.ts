@@ -97,7 +97,7 @@ export class TikTokConnector implements Connector {
     assertWindow(PROVIDER, input.window);
     const advertiserId = input.account.trim();
     if (!/^\d+$/.test(advertiserId)) throw new PermanentError(PROVIDER, 'advertiser id must be digits', input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal };
+    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
     const session = new TokenSession(PROVIDER, input.credentials, (token, c) => this.refresh(token, c), ctx);
     const slices = sliceWindow(input.window, this.config.maxDaysPerRequest ?? 30);
     // The report carries no currency: the advertiser's comes from advertiser/info/, once per

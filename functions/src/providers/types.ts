@@ -29,6 +29,17 @@ export interface FetchReportInput {
    * through, sent as login-customer-id; null or absent falls back to the deployment's.
    */
   loginCustomerId?: string | null;
+  /** Where a token refresh goes through, when the caller keeps the credentials (see CredentialRefresher). */
+  refresher?: CredentialRefresher;
+}
+
+/**
+ * The caller's part in a token refresh: it gets the stale credentials and a function that
+ * asks the platform for new ones, and returns the credentials to use. It may store them at
+ * once, or return credentials someone else refreshed meanwhile instead of refreshing again.
+ */
+export interface CredentialRefresher {
+  refresh(stale: ProviderCredentials, refreshAtPlatform: () => Promise<ProviderCredentials>): Promise<ProviderCredentials>;
 }
 
 export interface FetchReportResult {

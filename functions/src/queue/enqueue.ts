@@ -1,4 +1,4 @@
-import { Timestamp, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
+import { Timestamp, type DocumentSnapshot, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
 import {
   DEFAULT_PRIORITY,
   laneOf,
@@ -9,6 +9,7 @@ import {
   type ProviderId,
 } from '../schema/index.js';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { releaseIfOrphaned } from './locks.js';
 
 export interface EnqueueRequest {
   userId: string;
@@ -86,20 +87,22 @@ export async function enqueueJob(db: Firestore, req: EnqueueRequest, defaultMaxA
     }
     const held = await lock.get();
     const existingId = held.get('jobId') as string | undefined;
-    if (!held.exists || !existingId) continue;
-    const priorityRaised = req.priority !== undefined && (await raisePriority(db, existingId, req.priority));
-    return { jobId: existingId, duplicate: true, priorityRaised };
+    if (!held.exists) continue;
+    const existing = existingId ? await jobsCollection(db).doc(existingId).get() : undefined;
+    // A lock whose job is gone or finished is freed, and the enqueue tries again.
+    if (await releaseIfOrphaned(db, held, existing)) continue;
+    if (!existing?.exists) continue;
+    const priorityRaised = req.priority !== undefined && (await raisePriority(existing, req.priority));
+    return { jobId: existing.id, duplicate: true, priorityRaised };
   }
   throw new Error(`enqueue of ${key} kept racing with jobs finishing; try again`);
 }
 
 /** A person asking for a sync while a nightly one waits: move the waiting job up. */
-async function raisePriority(db: Firestore, jobId: string, priority: number): Promise<boolean> {
-  const ref = jobsCollection(db).doc(jobId);
-  const snap = await ref.get();
-  if (!snap.exists || snap.get('status') !== 'queued' || (snap.get('priority') as number) >= priority) return false;
+async function raisePriority(snap: DocumentSnapshot, priority: number): Promise<boolean> {
+  if (snap.get('status') !== 'queued' || (snap.get('priority') as number) >= priority) return false;
   try {
-    await ref.update({ priority, updatedAt: Timestamp.now() }, { lastUpdateTime: snap.updateTime! });
+    await snap.ref.update({ priority, updatedAt: Timestamp.now() }, { lastUpdateTime: snap.updateTime! });
     return true;
   } catch (error) {
     if (hasCode(error, GRPC.FAILED_PRECONDITION)) return false;

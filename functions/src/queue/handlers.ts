@@ -6,8 +6,13 @@ export interface JobContext {
   db: Firestore;
   /** Aborted when the job's timeout or the worker's budget runs out. */
   signal: AbortSignal;
-  /** Persists progress and extends the lease. */
+  /** Persists progress and extends the lease. Refused (LeaseLostError) once the job has timed out. */
   reportProgress(progress: Progress): Promise<void>;
+  /**
+   * Persists progress together with the payload a retry resumes from, and extends the
+   * lease. Refused (LeaseLostError) once the job has timed out.
+   */
+  checkpoint(progress: Progress, payload: JobPayload): Promise<void>;
 }
 
 export interface JobOutcome {
@@ -21,6 +26,7 @@ export interface JobOutcome {
   progress?: Progress;
   /** Counted into the run's scheduler event. */
   rowsWritten?: number;
+  documentsWritten?: number;
   apiCalls?: number;
 }
 

@@ -7,6 +7,7 @@ export * from './enqueue.js';
 export * from './errors.js';
 export * from './handlers.js';
 export * from './lease.js';
+export * from './locks.js';
 export * from './resetStale.js';
 export * from './retention.js';
 export * from './worker.js';

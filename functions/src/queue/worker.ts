@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from 'firebase-admin/firestore';
-import { jobFinished } from '../logs.js';
+import pRetry from 'p-retry';
+import { jobFinished, sideTaskFailed } from '../logs.js';
 import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
 import type { RetryPolicy } from './backoff.js';
 import { claimJobs } from './claim.js';
-import { isOpen, loadCircuits, pauseProvider, recordProviderFailure, recordProviderSuccess, type CircuitPolicy } from './circuit.js';
+import { CircuitView, type CircuitPolicy } from './circuit.js';
 import { JobTimeoutError, LeaseLostError, PermanentJobError, RateLimitJobError, errorMessage } from './errors.js';
 import type { HandlerRegistry, JobOutcome } from './handlers.js';
 import type { JobLease } from './lease.js';
@@ -36,21 +37,36 @@ export interface WorkerOptions {
   now?: () => number;
 }
 
-export type JobResult = 'succeeded' | 'retried' | 'deferred' | 'failed' | 'continued' | 'lease-lost';
+/** `abandoned`: the outcome could not be written (Firestore kept failing); the lease expires and a stale reset takes the job back. */
+export type JobResult = 'succeeded' | 'retried' | 'deferred' | 'failed' | 'continued' | 'lease-lost' | 'abandoned';
 
 export interface WorkerReport {
   workerId: string;
   counts: EventCounts;
   circuitsOpened: ProviderId[];
-  stopReason: 'max-jobs' | 'queue-empty' | 'time-budget';
+  stopReason: 'max-jobs' | 'queue-empty' | 'time-budget' | 'claim-failed';
   jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string; reason?: string }[];
   durationMs: number;
+}
+
+/** Outcome writes are retried through short Firestore hiccups before the job is left to the stale reset. */
+const OUTCOME_WRITE_RETRIES = 3;
+
+async function writeOutcome<T>(write: () => Promise<T>): Promise<T> {
+  return pRetry(write, {
+    retries: OUTCOME_WRITE_RETRIES,
+    minTimeout: 200,
+    factor: 2,
+    shouldRetry: ({ error }) => !(error instanceof LeaseLostError),
+  });
 }
 
 /**
  * Claims and runs due jobs with bounded parallelism until maxJobs, an empty queue or the
  * time budget. Claiming happens whenever a slot frees up, so slow platform calls never
- * leave the other slots idle.
+ * leave the other slots idle. Every claimed job is settled before the call returns, and
+ * nothing after a job's outcome (circuit bookkeeping, a failing claim) can reject the call
+ * while other jobs are in flight.
  */
 export async function runWorker(db: Firestore, options: WorkerOptions): Promise<WorkerReport> {
   const now = options.now ?? Date.now;
@@ -60,69 +76,31 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
   const leaseMs = options.leaseMs ?? options.jobTimeoutMs + 60_000;
   const counts = emptyCounts();
   const report: WorkerReport = { workerId, counts, circuitsOpened: [], stopReason: 'queue-empty', jobs: [], durationMs: 0 };
-  const circuits = await loadCircuits(db);
-  const paused = new Set<string>([...circuits.values()].filter((c) => isOpen(c)).map((c) => c.providerId));
+  const circuits = new CircuitView(db, options.circuit);
+  await circuits.refresh(true);
+  const trialsTaken = new Set<string>();
   const users = options.maxUsers ? { seen: new Set<string>(), max: options.maxUsers } : undefined;
   const running = new Set<Promise<void>>();
   let claimedTotal = 0;
 
+  const bookkeeping = async (what: string, job: JobLease['job'], work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      // The job's outcome is already written and final; a missed circuit update only delays a pause.
+      sideTaskFailed('circuit bookkeeping', error, { what, jobId: job.id, platform: job.providerId });
+    }
+  };
+
+  /** Runs one job and writes its outcome; one log line per job, whatever happened. */
   const runOne = async (lease: JobLease): Promise<void> => {
     const { job } = lease;
     const entry: WorkerReport['jobs'][number] = { id: job.id, jobType: job.jobType, providerId: job.providerId, result: 'failed' };
     report.jobs.push(entry);
     counts.processed++;
-    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - now()));
-    const jobStarted = Date.now();
+    const started = Date.now();
     try {
-      const outcome = await runHandler(db, lease, options.handlers, timeoutMs);
-      counts.queued += outcome?.queued ?? 0;
-      counts.duplicates += outcome?.duplicates ?? 0;
-      counts.rowsWritten += outcome?.rowsWritten ?? 0;
-      counts.apiCalls += outcome?.apiCalls ?? 0;
-      if (outcome?.continueWith) {
-        await lease.continueWith(outcome.continueWith, outcome.continueAfterMs);
-        entry.result = 'continued';
-      } else {
-        await lease.succeed(outcome?.progress);
-        entry.result = 'succeeded';
-      }
-      counts.succeeded++;
-      const circuit = job.providerId ? circuits.get(job.providerId) : undefined;
-      if (circuit && circuit.consecutiveFailures > 0) {
-        await recordProviderSuccess(db, circuit.providerId);
-        circuit.consecutiveFailures = 0;
-      }
-    } catch (error) {
-      entry.error = errorMessage(error);
-      if (error instanceof PermanentJobError && error.reason) entry.reason = error.reason;
-      if (error instanceof LeaseLostError) {
-        entry.result = 'lease-lost';
-        return;
-      }
-      try {
-        entry.result = error instanceof RateLimitJobError ? await lease.defer(error) : await lease.fail(error, options.retry);
-      } catch (writeError) {
-        if (!(writeError instanceof LeaseLostError)) throw writeError;
-        entry.result = 'lease-lost';
-        return;
-      }
-      if (entry.result === 'failed') counts.failed++;
-      else counts.retried++;
-      if (error instanceof RateLimitJobError) {
-        // Waiting for a platform's reset is not a failure of the provider: no circuit count.
-        if (error.pauseProvider && job.providerId) {
-          await pauseProvider(db, job.providerId, error.resumeAt, entry.error);
-          paused.add(job.providerId);
-        }
-      } else if (job.providerId && !(error instanceof PermanentJobError)) {
-        const opened = await recordProviderFailure(db, job.providerId, entry.error, options.circuit);
-        const circuit = circuits.get(job.providerId);
-        if (circuit) circuit.consecutiveFailures++;
-        if (opened) {
-          paused.add(job.providerId);
-          report.circuitsOpened.push(job.providerId);
-        }
-      }
+      await runAndRecord(lease, entry);
     } finally {
       jobFinished({
         jobId: job.id,
@@ -131,10 +109,82 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         jobType: job.jobType,
         result: entry.result,
         attempts: job.attempts,
-        durationMs: Date.now() - jobStarted,
+        durationMs: Date.now() - started,
         workerId,
         ...(entry.error ? { error: entry.error } : {}),
       });
+    }
+  };
+
+  const runAndRecord = async (lease: JobLease, entry: WorkerReport['jobs'][number]): Promise<void> => {
+    const { job } = lease;
+    const timeoutMs = Math.min(options.jobTimeoutMs, Math.max(1, deadline - now()));
+    let outcome: JobOutcome | void = undefined;
+    let failure: { error: unknown } | null = null;
+    try {
+      outcome = await runHandler(db, lease, options.handlers, timeoutMs);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      lease.close();
+    }
+    try {
+      if (!failure) {
+        const result = outcome ?? {};
+        counts.queued += result.queued ?? 0;
+        counts.duplicates += result.duplicates ?? 0;
+        counts.rowsWritten += result.rowsWritten ?? 0;
+        counts.documentsWritten += result.documentsWritten ?? 0;
+        counts.apiCalls += result.apiCalls ?? 0;
+        if (result.continueWith) {
+          await writeOutcome(() => lease.continueWith(result.continueWith!, result.continueAfterMs));
+          entry.result = 'continued';
+        } else {
+          await writeOutcome(() => lease.succeed(result.progress));
+          entry.result = 'succeeded';
+        }
+        counts.succeeded++;
+        const providerId = job.providerId;
+        if (providerId) {
+          await bookkeeping('success', job, async () => {
+            await circuits.recordSuccess(providerId);
+            trialsTaken.delete(providerId);
+          });
+        }
+        return;
+      }
+      const { error } = failure;
+      entry.error = errorMessage(error);
+      if (error instanceof PermanentJobError && error.reason) entry.reason = error.reason;
+      if (error instanceof LeaseLostError) {
+        entry.result = 'lease-lost';
+        if (job.providerId) trialsTaken.delete(job.providerId);
+        return;
+      }
+      entry.result = await writeOutcome(() => (error instanceof RateLimitJobError ? lease.defer(error) : lease.fail(error, options.retry)));
+      // A deferred job is counted as retried: it runs again, later.
+      if (entry.result === 'failed') counts.failed++;
+      else counts.retried++;
+      const providerId = job.providerId;
+      if (error instanceof RateLimitJobError) {
+        // Waiting for a platform's reset is not a failure of the provider: no circuit count.
+        if (providerId) trialsTaken.delete(providerId);
+        if (error.pauseProvider && providerId) {
+          await bookkeeping('pause', job, () => circuits.pause(providerId, error.resumeAt, entry.error!));
+        }
+      } else if (providerId && error instanceof PermanentJobError) {
+        // Says nothing about the platform's health: a half-open provider may try another job.
+        trialsTaken.delete(providerId);
+      } else if (providerId) {
+        await bookkeeping('failure', job, async () => {
+          if (await circuits.recordFailure(providerId, entry.error!)) report.circuitsOpened.push(providerId);
+        });
+      }
+    } catch (writeError) {
+      entry.error = errorMessage(writeError);
+      entry.result = writeError instanceof LeaseLostError ? 'lease-lost' : 'abandoned';
+      if (job.providerId) trialsTaken.delete(job.providerId);
+      // An abandoned job's line (ERROR) says so; the stale reset takes it back.
     }
   };
 
@@ -149,16 +199,32 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     }
     const free = options.concurrency - running.size;
     if (free > 0) {
-      const leases = await claimJobs(db, {
-        workerId,
-        max: Math.min(free, options.maxJobs - claimedTotal),
-        leaseMs,
-        userId: options.userId,
-        jobTypes: options.jobTypes,
-        skipProviders: paused,
-        users,
-        retentionDays: options.retentionDays,
-      });
+      let leases: JobLease[];
+      try {
+        await circuits.refresh();
+        leases = await claimJobs(db, {
+          workerId,
+          max: Math.min(free, options.maxJobs - claimedTotal),
+          leaseMs,
+          userId: options.userId,
+          jobTypes: options.jobTypes,
+          // A half-open provider whose trial is under way waits like a paused one, in the query.
+          skipProviders: new Set([...circuits.paused(), ...trialsTaken]),
+          trials: { providers: circuits.halfOpen(), taken: trialsTaken },
+          users,
+          retentionDays: options.retentionDays,
+          onRejected: (rejected) => {
+            report.jobs.push({ ...rejected, result: 'failed' });
+            counts.processed++;
+            counts.failed++;
+          },
+        });
+      } catch (error) {
+        // Nothing more is claimed in this call; the jobs already running still finish.
+        sideTaskFailed('claiming jobs', error, { workerId });
+        report.stopReason = 'claim-failed';
+        break;
+      }
       claimedTotal += leases.length;
       for (const lease of leases) {
         const task = runOne(lease).finally(() => running.delete(task));
@@ -202,6 +268,7 @@ async function runHandler(
         db,
         signal: controller.signal,
         reportProgress: (progress) => lease.reportProgress(progress),
+        checkpoint: (progress, payload) => lease.checkpoint(progress, payload),
       }),
       timedOut,
     ]);

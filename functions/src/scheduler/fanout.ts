@@ -1,8 +1,8 @@
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler } from '../queue/index.js';
-import { cadenceSchema, providerIdSchema, type JobPayload, type ProviderId } from '../schema/index.js';
+import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type JobPayload, type ProviderId } from '../schema/index.js';
 import { DUE_SLACK_MS, nextRunAfter } from './cadence.js';
 
 /**
@@ -11,8 +11,13 @@ import { DUE_SLACK_MS, nextRunAfter } from './cadence.js';
  * documents and a crash mid-way resumes from the stored cursor.
  */
 export const fanOutPayloadSchema = z.object({
-  /** due: connected, automation on, nextRunAt reached. all-connected: every connected one. */
+  /** due: connected, automation on, nextRunAt reached (or never set). all-connected: every connected one. */
   mode: z.enum(['due', 'all-connected']),
+  /**
+   * In due mode, integrations without a nextRunAt first (a range filter never matches
+   * null, so they would be invisible otherwise), then those whose nextRunAt has come.
+   */
+  phase: z.enum(['unscheduled', 'scheduled']).default('scheduled'),
   runAt: z.number(),
   maxUsers: z.number().int().min(1),
   jobType: z.enum(['scheduled-sync', 'manual-sync']),
@@ -30,21 +35,26 @@ export const scheduleAllUsersKey = (providerId: ProviderId | null) => `system:sc
 
 export async function enqueueFanOut(
   db: Firestore,
-  payload: Omit<FanOutPayload, 'cursor' | 'page' | 'runAt'>,
+  payload: Omit<FanOutPayload, 'cursor' | 'page' | 'runAt' | 'phase'>,
   dedupeKey: string,
+  maxAttempts: number,
 ): Promise<EnqueueResult> {
-  const full: FanOutPayload = { ...payload, runAt: Date.now(), cursor: null, page: 0 };
-  return enqueueJob(db, { userId: 'system', providerId: null, jobType: 'fan-out', dedupeKey, payload: full });
+  const full: FanOutPayload = { ...payload, phase: payload.mode === 'due' ? 'unscheduled' : 'scheduled', runAt: Date.now(), cursor: null, page: 0 };
+  return enqueueJob(db, { userId: 'system', providerId: null, jobType: 'fan-out', dedupeKey, payload: full }, maxAttempts);
 }
 
 /** Integrations per user at most: one per provider. */
 const PER_USER = providerIdSchema.options.length;
 const ENQUEUE_PARALLELISM = 32;
 
-function pageQuery(db: Firestore, p: FanOutPayload): Query {
+function pageQuery(db: Firestore, p: FanOutPayload, providers: readonly ProviderId[]): Query {
   let query: Query = db.collectionGroup('integrations').where('status', '==', 'connected');
   if (p.providerId) query = query.where('providerId', '==', p.providerId);
-  if (p.mode === 'due') {
+  else if (providers.length < PROVIDER_IDS.length) query = query.where('providerId', 'in', [...providers]);
+  if (p.mode === 'due' && p.phase === 'unscheduled') {
+    query = query.where('automation.enabled', '==', true).where('nextRunAt', '==', null).orderBy(FieldPath.documentId());
+    if (p.cursor) query = query.startAfter(p.cursor[1]);
+  } else if (p.mode === 'due') {
     query = query
       .where('automation.enabled', '==', true)
       .where('nextRunAt', '<=', Timestamp.fromMillis(p.runAt + DUE_SLACK_MS))
@@ -71,9 +81,37 @@ function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): QueryDocum
   return kept;
 }
 
-export const fanOutHandler: JobHandler = async ({ job, db }) => {
-  const payload = fanOutPayloadSchema.parse(job.payload);
-  const snap = await pageQuery(db, payload).get();
+export interface FanOutOptions {
+  /** Platforms whose app credentials are configured; the others' integrations are skipped. Default all. */
+  providers?: readonly ProviderId[];
+  /** maxAttempts of the jobs it enqueues (JOB_MAX_ATTEMPTS). Default 3. */
+  maxAttempts?: number;
+}
+
+/**
+ * Enqueues a page of syncs and continues with the next page. A platform whose app is not
+ * configured is skipped here: its jobs could only fail, trip its circuit and alert daily.
+ */
+export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
+  const providers = options.providers ?? PROVIDER_IDS;
+  const maxAttempts = options.maxAttempts ?? 3;
+  return async ({ job, db }) => {
+    const payload = fanOutPayloadSchema.parse(job.payload);
+    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { queued: 0, duplicates: 0 };
+    return fanOutPage(db, payload, providers, maxAttempts);
+  };
+}
+
+/** Every platform configured, default attempts: what tests and benchmarks use. */
+export const fanOutHandler: JobHandler = createFanOutHandler();
+
+async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: readonly ProviderId[], maxAttempts: number): Promise<JobOutcome> {
+  let snap = await pageQuery(db, payload, providers).get();
+  if (snap.empty && payload.mode === 'due' && payload.phase === 'unscheduled') {
+    // Nothing unscheduled (the usual case): go on with the scheduled ones in this run.
+    payload = { ...payload, phase: 'scheduled', cursor: null };
+    snap = await pageQuery(db, payload, providers).get();
+  }
   const docs = firstUsers(snap.docs, payload.maxUsers);
   const now = new Date();
   const limit = pLimit(ENQUEUE_PARALLELISM);
@@ -89,16 +127,20 @@ export const fanOutHandler: JobHandler = async ({ job, db }) => {
           payload.mode === 'due' ? { nextRunAt: Timestamp.fromDate(nextRunAfter(cadence, now)), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
         const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
         try {
-          const result = await enqueueJob(db, {
-            userId: doc.get('userId') as string,
-            providerId,
-            jobType: payload.jobType,
-            ...(payload.priority !== null ? { priority: payload.priority } : {}),
-            payload: jobPayload,
-            // Fenced: if the owner changed the integration meanwhile, neither write lands and
-            // the integration is considered again on the next run.
-            alsoWrite: (batch) => batch.update(doc.ref, advance, { lastUpdateTime: doc.updateTime }),
-          });
+          const result = await enqueueJob(
+            db,
+            {
+              userId: doc.get('userId') as string,
+              providerId,
+              jobType: payload.jobType,
+              ...(payload.priority !== null ? { priority: payload.priority } : {}),
+              payload: jobPayload,
+              // Fenced: if the owner changed the integration meanwhile, neither write lands and
+              // the integration is considered again on the next run.
+              alsoWrite: (batch) => batch.update(doc.ref, advance, { lastUpdateTime: doc.updateTime }),
+            },
+            maxAttempts,
+          );
           if (!result.duplicate) {
             queued++;
             return;
@@ -114,7 +156,13 @@ export const fanOutHandler: JobHandler = async ({ job, db }) => {
 
   const last = docs.at(-1);
   const more = docs.length < snap.size || snap.size === payload.maxUsers * PER_USER;
-  if (!last || !more) return { queued, duplicates };
+  if (!last || !more) {
+    // The unscheduled ones are done: the scheduled ones come next, from the start.
+    if (payload.mode === 'due' && payload.phase === 'unscheduled') {
+      return { queued, duplicates, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
+    }
+    return { queued, duplicates };
+  }
   const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
   return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
-};
+}

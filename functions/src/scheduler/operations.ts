@@ -2,9 +2,10 @@ import { Timestamp } from 'firebase-admin/firestore';
 import { ALERT_STATES_PATH, currentPolicy, evaluateAlerts, runObservations, staleResetObservation, type Observation } from '../alerts/index.js';
 import { monitorObservations } from '../alerts/monitor.js';
 import type { AppContext } from '../context.js';
+import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { runRecorded, sideTaskFailed } from '../logs.js';
-import { ConflictError, NotFoundError } from '../errors.js';
-import { cleanupOldJobs, enqueueJob, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
+import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
   integrationDocumentSchema,
@@ -47,7 +48,7 @@ async function finishRun(
 }
 
 /**
- * The hourly look at what no single run shows (backlog, stale data, open circuits), with
+ * The look at what no single run shows (backlog, stale data, open circuits), with
  * the stale reset's own count. A failing query costs the look, not the reset.
  */
 async function sweepObservations(ctx: AppContext, staleReset: { reset: number; failed: number }): Promise<Observation[]> {
@@ -57,7 +58,7 @@ async function sweepObservations(ctx: AppContext, staleReset: { reset: number; f
     const policy = await currentPolicy({ db: ctx.db, config: ctx.config.alerts });
     observations.push(...(await monitorObservations(ctx.db, { backlogMs: policy.backlogMs, circuitFailureThreshold: ctx.config.queue.circuitFailureThreshold, now: Date.now() })));
   } catch (error) {
-    sideTaskFailed('the hourly alert checks', error);
+    sideTaskFailed('the queue checks for alerts', error);
   }
   return observations;
 }
@@ -65,7 +66,7 @@ async function sweepObservations(ctx: AppContext, staleReset: { reset: number; f
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
   | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; deletedExpired: number; complete: boolean; eventId: string }
-  | { operation: 'reset_stale_jobs'; reset: number; failed: number; eventId: string };
+  | { operation: 'reset_stale_jobs'; reset: number; failed: number; locksFreed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
   const started = Date.now();
@@ -83,6 +84,7 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
           priority: null,
         },
         PROCESS_ALL_USERS_KEY,
+        ctx.config.queue.maxAttempts,
       );
       if (result.duplicate) counts.duplicates = 1;
       else counts.queued = 1;
@@ -108,11 +110,17 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       };
     }
     case 'reset_stale_jobs': {
-      const result = await resetStaleJobs(ctx.db, { maxRunMs: body.maxRunMinutes * 60_000, retentionDays: ctx.config.queue.retentionDays });
+      const tooShort = maxRunMinutesProblem(body.maxRunMinutes, ctx.config.queue);
+      if (tooShort) throw new InvalidInputError(`maxRunMinutes: ${tooShort}`, 'maxRunMinutes');
+      const maxRunMs = body.maxRunMinutes * 60_000;
+      const result = await resetStaleJobs(ctx.db, { maxRunMs, retentionDays: ctx.config.queue.retentionDays });
+      // A lock whose job is gone would make every enqueue of its slot a duplicate forever.
+      const locksFreed = await releaseOrphanedLocks(ctx.db, { olderThanMs: maxRunMs });
       counts.reset = result.reset;
       counts.failed = result.failed;
+      counts.deleted = locksFreed;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts, { observations: await sweepObservations(ctx, result) });
-      return { operation: body.operation, reset: result.reset, failed: result.failed, eventId };
+      return { operation: body.operation, reset: result.reset, failed: result.failed, locksFreed, eventId };
     }
   }
 }
@@ -135,6 +143,8 @@ export async function runWorkerCall(
   source: Extract<EventSource, 'worker' | 'process'>,
 ): Promise<WorkerReport & { eventId: string | null }> {
   const q = ctx.config.queue;
+  // A worker with settings that do not fit together would claim nothing, or be killed mid-job.
+  if (ctx.config.unsafeQueueSettings.length > 0) throw new UnavailableError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
   const report = await runWorker(ctx.db, {
     maxJobs: call.maxJobs,
     maxUsers: call.maxUsers,
@@ -143,6 +153,7 @@ export async function runWorkerCall(
     budgetMs: call.budgetMs ?? q.workerBudgetMs,
     jobTimeoutMs: q.jobTimeoutMs,
     retentionDays: q.retentionDays,
+    leaseMs: leaseMsOf(q),
     retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
@@ -180,6 +191,7 @@ export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promis
         priority: body.priority ?? null,
       },
       scheduleAllUsersKey(body.providerId ?? null),
+      ctx.config.queue.maxAttempts,
     );
     jobs.push({ providerId: body.providerId ?? null, jobId: result.jobId, duplicate: result.duplicate });
   } else {

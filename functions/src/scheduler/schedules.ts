@@ -38,11 +38,14 @@ const HOURLY_RETRY: RetryPolicy = { retryCount: 3, minBackoffSeconds: 30, maxBac
 
 export const SCHEDULES: readonly ScheduleDefinition[] = [
   {
+    // Every minute, each call running up to WORKER_BUDGET_MS (8 min) and 1,000 jobs: calls
+    // overlap, so up to eight run at once while there is work, and an idle call costs a few
+    // reads. Capacity 1,000 jobs a minute (docs/architecture.md, "Capacity").
     name: 'ads-hub-worker',
-    cron: '*/5 * * * *',
+    cron: '* * * * *',
     timeZone: 'Etc/UTC',
     endpoint: 'worker',
-    body: { maxJobs: 50 },
+    body: { maxJobs: 1000 },
     description: 'Run due sync jobs',
     retry: NO_RETRY,
   },
@@ -58,14 +61,17 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     retry: HOURLY_RETRY,
   },
   {
-    // Also the hourly look at what no single run shows: backlog, stale data, open circuits (alerts).
+    // The one way back for a job whose worker died or whose outcome could not be written:
+    // every 10 minutes, so such a job waits its lease plus at most 10 minutes, not an hour.
+    // A lost call is not retried; the next one comes soon. It also looks at what no single
+    // run shows, for alerts: backlog, stale data, open circuits.
     name: 'ads-hub-reset-stale-jobs',
-    cron: '30 * * * *',
+    cron: '5-55/10 * * * *',
     timeZone: 'Etc/UTC',
     endpoint: 'cron',
     body: { operation: 'reset_stale_jobs' },
     description: 'Requeue jobs whose worker died; check the queue for alerts',
-    retry: HOURLY_RETRY,
+    retry: NO_RETRY,
   },
   {
     // Hourly: in production Firestore's TTL policies delete expired documents and this finds

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { documentIdSchema, providerIdSchema } from './common.js';
+import { DEFAULT_MAX_RUN_MINUTES } from '../config/limits.js';
 import { syncJobTypeSchema } from './jobs.js';
 
 /** Up to two years of history: the longest any platform keeps that we backfill. */
@@ -21,8 +22,8 @@ export const cleanupOldJobsBodySchema = z.strictObject({
 
 export const resetStaleJobsBodySchema = z.strictObject({
   operation: z.literal('reset_stale_jobs'),
-  /** A running job older than this is stale even if its lease still looks alive. */
-  maxRunMinutes: z.number().int().min(1).max(24 * 60).default(30),
+  /** A running job older than this is stale even if its lease still looks alive; at least the lease (checked against the config). */
+  maxRunMinutes: z.number().int().min(1).max(24 * 60).default(DEFAULT_MAX_RUN_MINUTES),
 });
 
 export const cronBodySchema = z.discriminatedUnion('operation', [

@@ -1,6 +1,6 @@
 import type { Firestore, Timestamp } from 'firebase-admin/firestore';
-import { isOpen, jobFromSnapshot, jobsCollection, loadCircuits } from '../queue/index.js';
-import { estimateFinish, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
+import { isOpen, jobsCollection, loadCircuits } from '../queue/index.js';
+import { estimateFinish, jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
 
 export { estimateFinish };
 
@@ -70,9 +70,15 @@ export async function userStatus(db: Firestore, userId: string) {
       lastError: (doc.get('lastError') as string | null | undefined) ?? null,
     })),
     queue: { queued, running, failed },
-    recentJobs: recent.docs.map((doc) => jobView(jobFromSnapshot(doc))),
+    // A malformed job (the worker fails it with its reason) is left out rather than failing the whole view.
+    recentJobs: recent.docs.flatMap((doc) => {
+      const parsed = jobDocumentSchema.safeParse(doc.data());
+      return parsed.success ? [jobView({ id: doc.id, ...parsed.data })] : [];
+    }),
+    // Which platforms are paused and until when; never why: the circuit's last error came
+    // from some user's job, and no user may see another user's errors.
     pausedProviders: [...circuits.values()]
       .filter((c) => isOpen(c))
-      .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString(), lastError: c.lastError })),
+      .map((c) => ({ providerId: c.providerId, until: c.openUntil!.toISOString() })),
   };
 }

@@ -2,7 +2,8 @@ import type { Firestore } from 'firebase-admin/firestore';
 import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../providers/index.js';
 import { PermanentError } from '../providers/index.js';
 import type { PendingReport, ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
-import { readExistingMetrics, saveAccountCurrency, saveCredentials, writeMetrics, type WriteOptions } from './store.js';
+import { StoredCredentialRefresher } from './credentials.js';
+import { readExistingMetrics, saveAccountCurrency, writeMetrics, type WriteOptions } from './store.js';
 
 export interface SyncWindowRequest {
   userId: string;
@@ -25,8 +26,10 @@ export interface SyncWindowResult {
   rowsFetched: number;
   rowsWritten: number;
   rowsUnchanged: number;
+  /** Month and totals documents written (each holds many rows). */
+  documentsWritten: number;
   apiCalls: number;
-  /** The credentials in force after the sync (refreshed ones are already stored). */
+  /** The credentials in force after the sync (refreshed ones were stored when issued). */
   credentials: ProviderCredentials;
   /** Reports the platform is still preparing: the window is complete once a later run has fetched them. */
   pending: PendingReport[];
@@ -37,7 +40,8 @@ export interface SyncWindowResult {
 /**
  * One window of one integration: every report kind is fetched for the whole window at once
  * (never a request per week or per day) and in parallel, the stored rows of the window are
- * read in one query meanwhile, and only new or changed rows are written, in batches.
+ * read meanwhile (two queries: month documents and account totals), and only new or
+ * changed days are written, each month document once.
  * Reports the platform is still preparing come back as `pending`: the rows of everything
  * else are written now, and a later call with `pending` fetches just those.
  */
@@ -52,12 +56,15 @@ export async function syncWindow(
   const kinds = resuming ? [...new Set(request.pending!.map((p) => p.kind))] : (request.kinds ?? connector.reportKinds);
   const existing = readExistingMetrics(db, request.userId, request.providerId, request.window);
   existing.catch(() => undefined);
+  // Refreshed credentials are stored the moment they are issued (see StoredCredentialRefresher).
+  const refresher = new StoredCredentialRefresher(db, request.userId, request.providerId, { signal: request.signal });
   const fetchKind = (kind: ReportKind, credentials: ProviderCredentials) =>
     connector.fetchReport(kind, {
       account: request.accountId,
       window: request.window,
       signal: request.signal,
       credentials,
+      refresher,
       currency: request.currency ?? null,
       loginCustomerId: request.loginCustomerId ?? null,
       ...(resuming ? { pending: request.pending!.filter((p) => p.kind === kind) } : {}),
@@ -75,18 +82,19 @@ export async function syncWindow(
     results = await Promise.all(kinds.map((kind) => fetchKind(kind, request.credentials)));
   }
   const refreshed = results.map((r) => r.credentials).filter((c) => c !== undefined).at(-1);
-  if (refreshed) await saveCredentials(db, request.userId, request.providerId, refreshed);
   // Kept with the connection, so the platform is asked once, not on every sync.
   const currency = results.map((r) => r.accountCurrency).find((c) => c !== undefined);
   if (currency && currency !== request.currency) await saveAccountCurrency(db, request.userId, request.providerId, currency);
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
-  const { written, unchanged } = await writeMetrics(db, request.userId, rows, await existing, writeOptions);
+  request.signal?.throwIfAborted();
+  const { written, unchanged, documents } = await writeMetrics(db, request.userId, rows, await existing, { ...writeOptions, signal: request.signal });
   return {
     rowsFetched: rows.length,
     rowsWritten: written,
     rowsUnchanged: unchanged,
+    documentsWritten: documents,
     apiCalls: results.reduce((sum, r) => sum + r.apiCalls, 0),
     credentials: refreshed ?? request.credentials,
     pending: results.flatMap((r) => r.pending ?? []),

@@ -23,6 +23,8 @@ export interface SyncHandlerOptions {
   backfillChunkDays?: number;
   /** Chunks one backfill run handles before it yields the worker slot. Default 4. */
   backfillChunksPerRun?: number;
+  /** The settings a platform without a connector still needs, named when its job fails. */
+  missingSettings?: Partial<Record<ProviderId, readonly string[]>>;
   /** A job whose reports the platform is still preparing runs again after this long. Default 30 s. */
   pendingRecheckMs?: number;
   writeOptions?: WriteOptions;
@@ -39,11 +41,16 @@ interface Prepared {
   credentials: NonNullable<Awaited<ReturnType<typeof loadIntegration>>['credentials']>;
 }
 
-async function prepare(db: Firestore, job: Job): Promise<Prepared> {
+async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, options: SyncHandlerOptions): Promise<Prepared> {
   const providerId = job.providerId;
   if (!providerId) throw new PermanentJobError(`job ${job.id} names no provider`);
-  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
   const label = PROVIDER_LABELS[providerId];
+  if (!connectors.has(providerId)) {
+    // The operator's to fix, not the user's: fail at once, without retries or a circuit.
+    const missing = options.missingSettings?.[providerId] ?? [];
+    throw new PermanentJobError(`${label} is not configured on the server${missing.length > 0 ? `: set ${missing.join(', ')}` : ''}`);
+  }
+  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
   if (!integration) throw new PermanentJobError(`${label} is not connected for user ${job.userId}`);
   if (integration.status === 'disconnected') throw new PermanentJobError(`${label} was disconnected; nothing to sync`);
   if (!integration.accountId || !credentials) {
@@ -69,8 +76,10 @@ async function prepare(db: Firestore, job: Job): Promise<Prepared> {
  * the platform's hint; transient errors retry with backoff; bad data fails naming the
  * record.
  */
-async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown): Promise<never> {
-  // Cancelled or taken over: the job's newer state stands, and the integration did not fail.
+async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown, signal: AbortSignal): Promise<never> {
+  // A timed-out job, or one cancelled or taken over, records nothing more: the job's newer
+  // state stands, its outcome is someone else's to write, and the integration did not fail.
+  signal.throwIfAborted();
   if (error instanceof LeaseLostError) throw error;
   const message = error instanceof Error ? error.message : String(error);
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
@@ -90,7 +99,7 @@ const pendingReportsSchema = z.array(pendingReportSchema);
 
 function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   return async ({ job, signal }: JobContext): Promise<JobOutcome> => {
-    const p = await prepare(db, job);
+    const p = await prepare(db, job, options.connectors, options);
     const timeframe = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : null;
     const days = timeframe ?? p.lookbackDays ?? RESTATEMENT_DAYS[p.providerId];
     // A run that resumes reports keeps the window they were asked for, even past midnight.
@@ -99,19 +108,21 @@ function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHand
     const window = resumedWindow ?? lookbackWindow(days, p.timezone);
     try {
       const result = await syncWindow(db, options.connectors, { ...p, window, signal, ...(resumedWindow ? { pending } : {}) }, options.writeOptions);
+      signal.throwIfAborted();
       if (result.pending.length > 0) {
         // The platform is still preparing part of the window: come back later, as the same job, rather than wait here.
         return {
           rowsWritten: result.rowsWritten,
+          documentsWritten: result.documentsWritten,
           apiCalls: result.apiCalls,
           continueWith: { ...job.payload, syncWindow: window, pendingReports: result.pending },
           continueAfterMs: options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS,
         };
       }
       await recordSyncResult(db, p.userId, p.providerId, { ok: true });
-      return { rowsWritten: result.rowsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
+      return { rowsWritten: result.rowsWritten, documentsWritten: result.documentsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
     } catch (error) {
-      return classify(db, p, error);
+      return classify(db, p, error, signal);
     }
   };
 }
@@ -135,16 +146,18 @@ function backfillState(job: Job, days: number, chunkDays: number, timezone: stri
 /**
  * History in chunks, oldest first. Each run handles a few chunks and then continues as the
  * same job (keeping its dedupe slot), so a two-year backfill never holds a worker for long
- * and shows progress { done, total } with an ETA while it runs.
+ * and shows progress { done, total } with an ETA while it runs. The plan and its position
+ * are saved after every chunk: a retry after a timeout or a crash resumes at the next chunk.
  */
 function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
   const connectors = options.backfillConnectors ?? options.connectors;
-  return async ({ job, signal, reportProgress }: JobContext): Promise<JobOutcome> => {
-    const p = await prepare(db, job);
+  return async ({ job, signal, checkpoint }: JobContext): Promise<JobOutcome> => {
+    const p = await prepare(db, job, connectors, options);
     const days = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : 730;
     const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
     const total = state.chunks.length;
     let rowsWritten = 0;
+    let documentsWritten = 0;
     let apiCalls = 0;
     let credentials = p.credentials;
     let currency = p.currency;
@@ -156,27 +169,29 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
         credentials = result.credentials;
         currency = result.currency;
         rowsWritten += result.rowsWritten;
+        documentsWritten += result.documentsWritten;
         apiCalls += result.apiCalls;
         state.pending = result.pending;
         // The platform is still preparing part of this chunk: it stays the next one.
         if (state.pending.length > 0) break;
         state.next = i + 1;
-        await reportProgress({ done: state.next, total });
+        await checkpoint({ done: state.next, total }, { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state });
       }
     } catch (error) {
-      return classify(db, p, error);
+      return classify(db, p, error, signal);
     }
     const progress = { done: state.next, total };
     if (state.next < total) {
       return {
         rowsWritten,
+        documentsWritten,
         apiCalls,
         progress,
         continueWith: { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state },
         continueAfterMs: state.pending.length > 0 ? (options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS) : 0,
       };
     }
-    return { rowsWritten, apiCalls, progress };
+    return { rowsWritten, documentsWritten, apiCalls, progress };
   };
 }
 
