@@ -73,6 +73,16 @@ describe('what a worker run reports', () => {
     assert.equal(observations[0]!.summary, '2 Meta Ads jobs of 3 failed in one worker run (run_jobs).');
     assert.deepEqual(observations[0]!.details, ['job m1: TransientError: 503', 'job m2: PermanentJobError: revoked']);
   });
+
+  it('an error quoted in an alert (Slack is a third party) carries no credential', () => {
+    const [failures] = runObservations({
+      source: 'worker',
+      operation: 'run_jobs',
+      circuitsOpened: [],
+      jobs: [{ id: 'm1', providerId: 'meta', result: 'retried', error: 'fetch https://graph.facebook.com/v25.0/me?access_token=EAAB-secret failed; Authorization: Bearer ya29.secret' }],
+    });
+    assert.deepEqual(failures!.details, ['job m1: fetch https://graph.facebook.com/v25.0/me?access_token=<redacted> failed; Authorization: <redacted> <redacted>']);
+  });
 });
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');

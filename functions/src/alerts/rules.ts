@@ -2,6 +2,7 @@
  * Which conditions deserve a person's attention, and at what threshold. Pure: the tests
  * feed it runs and readings and compare what comes out.
  */
+import { scrubbed } from '../logs.js';
 import {
   ALERT_KINDS,
   ALERT_KIND_LABELS,
@@ -86,7 +87,8 @@ export interface RunSummary {
   circuitsOpened: readonly ProviderId[];
 }
 
-const example = (job: RunJob) => `job ${job.id}: ${(job.error ?? 'no error recorded').slice(0, 300)}`;
+/** A job's error as an example in Slack (a third party): cut to 300 characters, anything shaped like a credential removed. */
+const example = (job: RunJob) => `job ${job.id}: ${scrubbed(job.error ?? 'no error recorded').slice(0, 300)}`;
 
 /**
  * A worker run's observations, per platform it ran jobs of (the scheduler's own jobs,
@@ -153,7 +155,7 @@ export function circuitObservation(providerId: ProviderId, open: boolean, openUn
     providerId,
     count: open ? 1 : 0,
     summary: open ? `${name} syncs are paused${until} after repeated failures in a row.` : `${name} syncs run again.`,
-    details: lastError ? [`last error: ${lastError.slice(0, 300)}`] : [],
+    details: lastError ? [`last error: ${scrubbed(lastError).slice(0, 300)}`] : [],
   };
 }
 
