@@ -200,11 +200,11 @@ async function manyClients(): Promise<void> {
     const limited = Object.fromEntries(PROVIDER_IDS.map((p) => [p, sandbox.requests(p).log.filter(LIMIT_ANSWER[p]).length])) as Record<ProviderId, number>;
     const totalLimited = PROVIDER_IDS.reduce((sum, p) => sum + limited[p], 0);
     const otherMeta400 = sandbox.requests('meta').log.filter((e) => e.status === 400 && !LIMIT_ANSWER.meta(e)).length;
-    const retried = reports.reduce((sum, r) => sum + r.counts.retried, 0);
+    const retried = reports.reduce((sum, r) => sum + r.counts.retried + r.counts.deferred, 0);
     const calls = reports.reduce((sum, r) => sum + r.counts.apiCalls, 0);
     report(
       '(b) 100 clients × 4 platforms, sandbox rate limits google 20/s, others 10/s, 100 ms per call',
-      `${seconds.toFixed(1)} s, ${succeeded}/400 succeeded, ${failed} failed, ${calls} API calls, ${totalLimited} rate-limit answers waited out (Google ${limited.google}, LinkedIn ${limited.linkedin}, Meta ${limited.meta}, TikTok ${limited.tiktok}; ${otherMeta400} other Meta HTTP 400s), ${retried} queue retries`,
+      `${seconds.toFixed(1)} s, ${succeeded}/400 succeeded, ${failed} failed, ${calls} API calls, ${totalLimited} rate-limit answers waited out (Google ${limited.google}, LinkedIn ${limited.linkedin}, Meta ${limited.meta}, TikTok ${limited.tiktok}; ${otherMeta400} other Meta HTTP 400s), ${retried} queue retries and deferrals`,
       'n/a',
       '0 rate-limit failures left unrecovered',
       failed === 0 && succeeded === 400 ? 'met' : 'missed',
