@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { FieldValue, Timestamp, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, InvalidInputError, UnavailableError, UpstreamError } from '../errors.js';
@@ -22,6 +22,7 @@ import {
   type SyncJobType,
 } from '../schema/index.js';
 import { credentialsRef, integrationRef } from '../sync/store.js';
+import { cancelActiveSyncs } from './disconnect.js';
 
 const STATE_TTL_MS = 10 * 60_000;
 /** A new account's recent weeks load first, beside the backfill, so the chart fills in seconds. */
@@ -108,9 +109,11 @@ export async function completeConnect(ctx: AppContext, userId: string, body: Con
 
 /**
  * Step 3: the picked account becomes the integration, the tokens move to the credentials
- * store, and history starts loading at once: for a new account an initial backfill plus a
- * sync of the last 30 days (so the charts fill in seconds while the two years load), a
- * manual sync when the same account is reconnected after it had synced.
+ * store, and history starts loading at once. Unless this account's history is already
+ * loaded (historyLoadedAt), an initial backfill plus a sync of the last 30 days (so the
+ * charts fill in seconds while the two years load); otherwise a manual sync to catch up.
+ * A different account than before is a new connection: the old account's jobs are
+ * cancelled first, and a new connectionId stops anything they still do from landing.
  */
 export async function selectAccount(ctx: AppContext, userId: string, body: SelectAccountBody): Promise<EnqueuedJobResponse> {
   const { db } = ctx;
@@ -124,8 +127,14 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
   if (!account) throw new InvalidInputError('accountId is not an account this connection reaches', 'accountId');
 
   const existing = existingSnap.exists ? integrationDocumentSchema.parse(existingSnap.data()) : null;
-  const sameAccount = existing?.accountId === account.id && existing.lastSyncedAt !== null;
-  const jobType: SyncJobType = sameAccount ? 'manual-sync' : 'initial-backfill';
+  const sameAccount = existing !== null && existing.accountId === account.id;
+  if (existing && !sameAccount) {
+    await cancelActiveSyncs(db, userId, body.providerId, `${PROVIDER_LABELS[body.providerId]} was connected to another account`);
+  }
+  // The same account, still connected, stays the same connection: its running jobs are this connection's.
+  const connectionId = sameAccount && existing.status !== 'disconnected' && existing.connectionId ? existing.connectionId : randomUUID();
+  const historyLoaded = sameAccount && existing.historyLoadedAt !== null;
+  const jobType: SyncJobType = historyLoaded ? 'manual-sync' : 'initial-backfill';
   const automation = existing?.automation ?? DEFAULT_AUTOMATION;
   const nextRunAt = nextRunFor(automation, new Date());
   const now = Timestamp.now();
@@ -134,14 +143,17 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
       userId,
       providerId: body.providerId,
       status: 'connected',
+      connectionId,
       accountId: account.id,
       accountName: account.name,
       timezone: account.timezone,
+      currency: sameAccount ? existing.currency : null,
       loginCustomerId: account.managerId,
       automation,
       nextRunAt: nextRunAt ? Timestamp.fromDate(nextRunAt) : null,
       lastSyncedAt: sameAccount ? existing.lastSyncedAt : null,
       lastSyncStatus: sameAccount ? existing.lastSyncStatus : null,
+      historyLoadedAt: sameAccount ? existing.historyLoadedAt : null,
       lastRequestedAt: now,
       lastError: null,
     });
@@ -152,7 +164,7 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
   const { maxAttempts } = ctx.config.queue;
   const result = await enqueueJob(db, { userId, providerId: body.providerId, jobType, alsoWrite: writes }, maxAttempts);
   if (result.duplicate) {
-    // The job already active covers the history; the connection itself still has to land.
+    // The job already active is this account's: it covers the request; the connection itself still has to land.
     const batch = db.batch();
     writes(batch);
     await batch.commit();

@@ -1,4 +1,4 @@
-import { FieldValue, Timestamp, type Firestore } from 'firebase-admin/firestore';
+import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import type { ReportWindow } from '../providers/index.js';
 import {
   integrationDocumentSchema,
@@ -31,28 +31,6 @@ export async function loadIntegration(
     integration: integration.exists ? integrationDocumentSchema.parse(integration.data()) : null,
     credentials: credentials.exists ? providerCredentialsSchema.parse(credentials.data()) : null,
   };
-}
-
-export async function saveCredentials(db: Firestore, userId: string, providerId: ProviderId, credentials: ProviderCredentials): Promise<void> {
-  await credentialsRef(db, userId, providerId).set({ ...credentials, updatedAt: FieldValue.serverTimestamp() });
-}
-
-export async function saveAccountCurrency(db: Firestore, userId: string, providerId: ProviderId, currency: string): Promise<void> {
-  await integrationRef(db, userId, providerId).update({ currency });
-}
-
-export async function recordSyncResult(
-  db: Firestore,
-  userId: string,
-  providerId: ProviderId,
-  result: { ok: true } | { ok: false; error: string; disconnect: boolean },
-): Promise<void> {
-  const now = Timestamp.now();
-  await integrationRef(db, userId, providerId).update(
-    result.ok
-      ? { lastSyncedAt: now, lastSyncStatus: 'succeeded', lastError: null }
-      : { lastSyncStatus: 'failed', lastError: result.error, ...(result.disconnect ? { status: 'error' } : {}) },
-  );
 }
 
 /** What decides whether a stored row must be rewritten. */
