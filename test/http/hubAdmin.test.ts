@@ -185,6 +185,16 @@ describe('admin endpoints', () => {
     assert.equal((await fb.db.doc(`users/${user.uid}/integrations/meta`).get()).get('nextRunAt'), null);
   });
 
+  it('concurrent saves of one automation all succeed, and the stored one is one of them', async () => {
+    const cadences = ['hourly', 'every6h', 'weekly'] as const;
+    const responses = await Promise.all(
+      cadences.map((cadence) => call('admin/automation', listedAdmin.token, { userId: user.uid, providerId: 'meta', automation: { enabled: true, cadence, lookbackDays: null } })),
+    );
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200], responses.map((r) => r.text).join('\n'));
+    const stored = (await fb.db.doc(`users/${user.uid}/integrations/meta`).get()).get('automation') as { cadence: string };
+    assert.ok((cadences as readonly string[]).includes(stored.cadence));
+  });
+
   it('schedules a manual sync for all users of one platform as one fan-out job', async () => {
     const response = await call('admin/schedule', listedAdmin.token, { allUsers: true, providerId: 'meta' });
     assert.equal(response.status, 202, response.text);
