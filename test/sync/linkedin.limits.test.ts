@@ -108,6 +108,8 @@ describe("LinkedIn's daily limits", () => {
     assert.ok([nextMidnight(before), nextMidnight(after)].includes(job!.runAfter.toMillis()), `runAfter ${job!.runAfter.toDate().toISOString()}`);
     assert.match(job!.lastError ?? '', /daily request limit reached/);
     assert.equal((await circuitsCollection(fb.db).doc('linkedin').get()).exists, false, 'only this connection waits');
+    const integration = (await fb.db.doc('users/u1/integrations/linkedin').get()).data()!;
+    assert.deepEqual([integration.lastSyncStatus, integration.lastError], [null, null], 'a wait is not a failed sync');
     const second = await runWorker(fb.db, workerOptions(handlers));
     assert.equal(second.counts.processed, 0, 'nothing runs again before midnight');
     assert.equal(sandbox.requests('linkedin').total, 6);

@@ -1,5 +1,5 @@
-import { FieldValue, Timestamp, type Firestore } from 'firebase-admin/firestore';
-import { PermanentJobError } from '../queue/index.js';
+import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
+import { GRPC, PermanentJobError, hasCode } from '../queue/index.js';
 import { PROVIDER_LABELS, providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
 import { credentialsRef, integrationRef } from './store.js';
 
@@ -16,6 +16,8 @@ export interface JobConnection {
   providerId: ProviderId;
   connectionId: string | null;
   accountId: string | null;
+  /** The integration's update time as this job last saw it (read or written); null: read it first. */
+  version?: Timestamp | null;
 }
 
 /** The connection changed under a running job (disconnected, or reconnected meanwhile): its work is no longer wanted. */
@@ -25,19 +27,42 @@ export class ConnectionChangedError extends PermanentJobError {
   }
 }
 
-/** Updates the integration in a transaction that first checks it is still the job's connection; false when it is not. */
+/** Concurrent writers (the other lane, the owner's automation) make a fenced update fail: read again, this often. */
+const FENCED_TRIES = 5;
+
+function isSameConnection(snap: DocumentSnapshot, c: JobConnection): boolean {
+  return (
+    snap.exists &&
+    snap.get('status') !== 'disconnected' &&
+    ((snap.get('connectionId') as string | null | undefined) ?? null) === c.connectionId &&
+    ((snap.get('accountId') as string | null | undefined) ?? null) === c.accountId
+  );
+}
+
+/**
+ * Updates the integration only while it is still the job's connection. The update is fenced
+ * on the version the job last saw (`c.version`: as it read the integration at the start, or
+ * as it last wrote it), so the common case costs no read; when someone else wrote meanwhile
+ * (the other lane, the owner's automation, a disconnect, a new pick) the integration is
+ * read again and checked. Not a transaction: the emulator holds a transaction's locks for
+ * up to 30 s.
+ */
 async function updateIfSameConnection(db: Firestore, c: JobConnection, data: Record<string, unknown>): Promise<boolean> {
   const ref = integrationRef(db, c.userId, c.providerId);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    const same =
-      snap.exists &&
-      snap.get('status') !== 'disconnected' &&
-      ((snap.get('connectionId') as string | null | undefined) ?? null) === c.connectionId &&
-      ((snap.get('accountId') as string | null | undefined) ?? null) === c.accountId;
-    if (same) tx.update(ref, data);
-    return same;
-  });
+  for (let attempt = 1; ; attempt++) {
+    if (!c.version) {
+      const snap = await ref.get();
+      if (!isSameConnection(snap, c)) return false;
+      c.version = snap.updateTime!;
+    }
+    try {
+      c.version = (await ref.update(data, { lastUpdateTime: c.version })).writeTime;
+      return true;
+    } catch (error) {
+      if (!(hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) || attempt >= FENCED_TRIES) throw error;
+      c.version = null;
+    }
+  }
 }
 
 export async function recordSyncResult(
@@ -67,8 +92,8 @@ export async function saveAccountCurrency(db: Firestore, connection: JobConnecti
 /**
  * Stores credentials a refresh just issued, unless the stored ones are no longer those it
  * refreshed: deleted (disconnected: ConnectionChangedError) or replaced (a reconnect, or
- * another refresher: those are returned and the fresh ones dropped). The whole-document
- * write also releases the refresh lease.
+ * another refresher: those are returned and the fresh ones dropped). The write also
+ * releases the refresh lease.
  */
 export async function storeRefreshedCredentials(
   db: Firestore,
@@ -78,12 +103,18 @@ export async function storeRefreshedCredentials(
   fresh: ProviderCredentials,
 ): Promise<ProviderCredentials> {
   const ref = credentialsRef(db, userId, providerId);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
+  for (let attempt = 1; ; attempt++) {
+    const snap = await ref.get();
     if (!snap.exists) throw new ConnectionChangedError(providerId, 'was disconnected');
     const stored = providerCredentialsSchema.safeParse(snap.data());
     if (stored.success && stored.data.accessToken !== stale.accessToken) return stored.data;
-    tx.set(ref, { ...fresh, updatedAt: FieldValue.serverTimestamp() });
-    return fresh;
-  });
+    try {
+      // Every field of the credentials, and the refresh lease released.
+      await ref.update({ ...fresh, refreshingUntil: FieldValue.delete(), updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
+      return fresh;
+    } catch (error) {
+      // A lease renewal or another writer got in between: look again.
+      if (!hasCode(error, GRPC.FAILED_PRECONDITION) || attempt >= FENCED_TRIES) throw error;
+    }
+  }
 }

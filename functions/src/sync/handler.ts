@@ -49,12 +49,12 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
     const missing = options.missingSettings?.[providerId] ?? [];
     throw new PermanentJobError(`${label} is not configured on the server${missing.length > 0 ? `: set ${missing.join(', ')}` : ''}`);
   }
-  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
+  const { integration, credentials, version } = await loadIntegration(db, job.userId, providerId);
   if (!integration) throw new PermanentJobError(`${label} is not connected for user ${job.userId}`);
   if (integration.status === 'disconnected') throw new PermanentJobError(`${label} was disconnected; nothing to sync`);
   if (!integration.accountId || !credentials) {
     const message = `${label} has no stored account or credentials: reconnect ${label}.`;
-    const connection = { userId: job.userId, providerId, connectionId: integration.connectionId, accountId: integration.accountId };
+    const connection = { userId: job.userId, providerId, connectionId: integration.connectionId, accountId: integration.accountId, version };
     await recordSyncResult(db, connection, { ok: false, error: message, disconnect: true });
     throw new PermanentJobError(message);
   }
@@ -63,6 +63,7 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
     providerId,
     accountId: integration.accountId,
     connectionId: integration.connectionId,
+    version,
     timezone: integration.timezone,
     currency: integration.currency,
     loginCustomerId: integration.loginCustomerId,
@@ -83,9 +84,10 @@ async function classify(db: Firestore, p: JobConnection, error: unknown, signal:
   signal.throwIfAborted();
   if (error instanceof LeaseLostError || error instanceof ConnectionChangedError) throw error;
   const message = error instanceof Error ? error.message : String(error);
+  // Waiting for a platform's limit is not a failed sync: the job shows the wait and its end.
+  if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
   const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
   await recordSyncResult(db, p, { ok: false, error: message, disconnect: needsReconnect });
-  if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
   if (needsReconnect || error instanceof PermanentError) throw new PermanentJobError(message);
   if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
   throw error instanceof ProviderError ? new RetryableJobError(message) : error;

@@ -22,7 +22,7 @@ export async function loadIntegration(
   db: Firestore,
   userId: string,
   providerId: ProviderId,
-): Promise<{ integration: IntegrationDocument | null; credentials: ProviderCredentials | null }> {
+): Promise<{ integration: IntegrationDocument | null; credentials: ProviderCredentials | null; version: Timestamp | null }> {
   const [integration, credentials] = await Promise.all([
     integrationRef(db, userId, providerId).get(),
     credentialsRef(db, userId, providerId).get(),
@@ -30,6 +30,8 @@ export async function loadIntegration(
   return {
     integration: integration.exists ? integrationDocumentSchema.parse(integration.data()) : null,
     credentials: credentials.exists ? providerCredentialsSchema.parse(credentials.data()) : null,
+    /** The integration's update time as read: a job's later writes are fenced on it (sync/connection.ts). */
+    version: integration.updateTime ?? null,
   };
 }
 
