@@ -29,7 +29,8 @@ const STATE_TTL_MS = 10 * 60_000;
 const RECENT_DAYS_FIRST = 30;
 const PENDING_TTL_MS = 30 * 60_000;
 
-export const oauthStateRef = (db: Firestore, state: string) => db.collection('oauthStates').doc(state);
+const oauthStatesCollection = (db: Firestore) => db.collection('oauthStates');
+export const oauthStateRef = (db: Firestore, state: string) => oauthStatesCollection(db).doc(state);
 export const pendingConnectionRef = (db: Firestore, userId: string, providerId: ProviderId) =>
   db.collection('pendingConnections').doc(`${userId}__${providerId}`);
 
@@ -53,9 +54,16 @@ function platformFailure(providerId: ProviderId, error: unknown): never {
   throw error;
 }
 
+/** Live states one person may hold: enough for a few platforms and retries, not a pile of them. */
+export const MAX_STATES_PER_USER = 10;
+
 /** Step 1: a single-use state tied to this user, and the platform's authorize page to send them to. */
 export async function startConnect(ctx: AppContext, userId: string, providerId: ProviderId): Promise<ConnectStartResponse> {
   const { platform, redirectUri } = authorizationFor(ctx, providerId);
+  const live = await oauthStatesCollection(ctx.db).where('userId', '==', userId).where('expiresAt', '>', Timestamp.now()).count().get();
+  if (live.data().count >= MAX_STATES_PER_USER) {
+    throw new ConflictError(`too many connections in progress: finish one, or start again in ${STATE_TTL_MS / 60_000} minutes`, 'providerId');
+  }
   const state = randomBytes(24).toString('base64url');
   await oauthStateRef(ctx.db, state).create({
     userId,
@@ -177,5 +185,5 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
       maxAttempts,
     );
   }
-  return { jobId: result.jobId, jobType, duplicate: result.duplicate };
+  return { jobId: result.jobId, jobType, duplicate: result.duplicate, pausedUntil: null };
 }
