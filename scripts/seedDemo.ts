@@ -10,9 +10,9 @@ import { Timestamp, getFirestore, type Firestore } from 'firebase-admin/firestor
 import { enqueueJob } from '../functions/src/queue/index.js';
 import { nextRunAfter } from '../functions/src/scheduler/cadence.js';
 import { requestStart } from '../functions/src/scheduler/startNow.js';
-import { PROVIDER_IDS, CADENCES, metricRowId, type IntegrationDocument, type ProviderId } from '../functions/src/schema/index.js';
+import { PROVIDER_IDS, CADENCES, type IntegrationDocument, type ProviderId } from '../functions/src/schema/index.js';
 import { backfillChunks } from '../functions/src/sync/window.js';
-import { credentialsRef, integrationRef, metricsCollection } from '../functions/src/sync/store.js';
+import { credentialsRef, emptyStoredMetrics, integrationRef, writeMetrics } from '../functions/src/sync/store.js';
 import { expectedRows } from './sandbox/data.js';
 import type { Sandbox } from './sandbox/server.js';
 import { DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
@@ -61,18 +61,15 @@ async function seedDemoUser(db: Firestore, sandbox: Sandbox, uid: string): Promi
     const issued = sandbox.issueCredentials(integration.providerId, 365 * 86_400);
     void writer.set(credentialsRef(db, uid, integration.providerId), { ...issued, refreshToken: integration.providerId === 'google' ? issued.refreshToken : null });
   }
-  const fetchedAt = Timestamp.fromMillis(now - 2 * 3_600_000);
+  await writer.close();
   const window = (days: number, endAgo = 0) => ({ start: isoDay(now - (days + endAgo - 1) * DAY), end: isoDay(now - endAgo * DAY) });
   for (const [providerId, accountId, span] of [
     ['google', google.accountId, window(183)],
     ['meta', meta.accountId, window(120, 3)],
     ['tiktok', tiktok.accountId, window(30)],
   ] as const) {
-    for (const row of expectedRows(providerId, accountId!, 'campaign-daily', span)) {
-      void writer.set(metricsCollection(db, uid).doc(metricRowId(row)), { ...row, fetchedAt });
-    }
+    await writeMetrics(db, uid, expectedRows(providerId, accountId!, 'campaign-daily', span), emptyStoredMetrics());
   }
-  await writer.close();
   // The start request runs it at once. Planned in 5-day parts (production plans 90), a third
   // done: with the demo sandbox's slow TikTok it stays visibly under way, with its ETA, for
   // the first minutes.

@@ -3,7 +3,7 @@ import { getAuth, type Auth } from 'firebase-admin/auth';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig, logConfiguration, type Config } from './config/index.js';
 import type { HandlerRegistry } from './queue/index.js';
-import { createConnectors } from './providers/index.js';
+import { createConnectors, createGates } from './providers/index.js';
 import { createFanOutHandler } from './scheduler/fanout.js';
 import { PROVIDER_IDS } from './schema/index.js';
 import { createSyncHandlers } from './sync/handler.js';
@@ -21,14 +21,16 @@ const BACKFILL_BASE_CONCURRENCY = 8;
 
 /** The worker's handlers: the fan-out, and the sync jobs over the configured platforms. */
 export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry {
-  const { backfillRateShare, backfillChunkDays, ...platforms } = config.providers;
-  const connectors = createConnectors(platforms);
-  // Backfills get their own, smaller pacing (the share of a typical platform's 8 requests
-  // in flight), so history never starves the daily syncs.
-  const backfillConnectors = createConnectors({
-    ...platforms,
-    http: { concurrency: Math.max(1, Math.floor(BACKFILL_BASE_CONCURRENCY * backfillRateShare)) },
-  });
+  const { backfillRateShare, backfillChunkDays, pacingInstances, ...platforms } = config.providers;
+  // One gate per platform for every job of this instance: daily syncs and backfills share
+  // its rate, backfills at most their share of it, and each instance its share of the platform.
+  const gates = createGates(platforms, { backfillShare: backfillRateShare, processShare: 1 / pacingInstances });
+  const connectors = createConnectors(platforms, { gates });
+  // Backfills also get fewer requests in flight (the share of a typical platform's 8).
+  const backfillConnectors = createConnectors(
+    { ...platforms, http: { concurrency: Math.max(1, Math.floor(BACKFILL_BASE_CONCURRENCY * backfillRateShare)) } },
+    { gates, lane: 'backfill' },
+  );
   return {
     'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts }),
     ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays, missingSettings: config.missingProviderSettings }),

@@ -23,9 +23,18 @@ import { createAppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
 import { LOCKS_COLLECTION, enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
-import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import {
+  METRIC_MONTHS_COLLECTION,
+  METRIC_TOTALS_COLLECTION,
+  PROVIDER_IDS,
+  metricMonthSchema,
+  metricRowId,
+  metricTotalsSchema,
+  rowsOfMonth,
+  type ProviderId,
+} from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
-import { credentialsRef, integrationRef, metricsCollection } from '../../functions/src/sync/store.js';
+import { credentialsRef, integrationRef } from '../../functions/src/sync/store.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { WorkerMessage } from './worker.js';
 
@@ -261,12 +270,15 @@ async function differencesFromFaultFreeRun(soakDb: Firestore, integrations: Inte
   }
 }
 
+/** A user's stored metrics, comparable across databases: each row, and each day of the account totals. */
 async function metricsOf(db: Firestore, userId: string): Promise<Map<string, unknown>> {
-  const snap = await metricsCollection(db, userId).get();
-  return new Map(snap.docs.map((doc) => {
-    const { fetchedAt: _fetchedAt, ...row } = doc.data();
-    return [doc.id, JSON.stringify(row)];
-  }));
+  const [months, totals] = await Promise.all([METRIC_MONTHS_COLLECTION, METRIC_TOTALS_COLLECTION].map((c) => db.collection(`users/${userId}/${c}`).get()));
+  const entries: Array<[string, string]> = months!.docs.flatMap((doc) => rowsOfMonth(metricMonthSchema.parse(doc.data())).map((row): [string, string] => [metricRowId(row), JSON.stringify(row)]));
+  for (const doc of totals!.docs) {
+    // Map keys sorted: Firestore does not keep their order.
+    for (const [date, day] of Object.entries(metricTotalsSchema.parse(doc.data()).days)) entries.push([`${doc.id}/${date}`, JSON.stringify(Object.entries(day).sort())]);
+  }
+  return new Map(entries);
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {

@@ -209,7 +209,7 @@ describe('connect: the OAuth authorization-code flow against the sandbox', () =>
     const job = (await fb.db.doc(`syncJobs/${picked.json.jobId as string}`).get()).data()!;
     assert.equal(job.status, 'succeeded');
     assert.deepEqual(job.progress, { done: 2, total: 2 });
-    const metrics = await fb.db.collection(`users/${user.uid}/metrics`).where('provider', '==', 'tiktok').count().get();
+    const metrics = await fb.db.collection(`users/${user.uid}/metricTotals`).where('provider', '==', 'tiktok').count().get();
     assert.ok(metrics.data().count > 0);
     const event = (await fb.db.doc(`admin/scheduler/events/${report.eventId!}`).get()).data()!;
     assert.deepEqual([event.source, event.operation, event.counts.processed, event.counts.succeeded], ['process', 'start_now', 2, 2]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
-import { Timestamp, getFirestore } from 'firebase-admin/firestore';
+import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/firestore';
 import type { Browser, Page } from 'playwright-core';
 import { enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
@@ -188,9 +188,11 @@ describe('the Ads Hub in Chromium', () => {
     const spendBefore = await page.getByTestId('total-spend').innerText();
     // Days the last sync had not brought in yet (the lookback window refetches them): the page
     // read afresh shows less spend.
-    const recent = await db.collection(`users/${userUid}/metrics`).where('provider', '==', 'tiktok').where('date', '>=', new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10)).get();
-    assert.ok(recent.size > 0);
-    await Promise.all(recent.docs.map((d) => d.ref.delete()));
+    const since = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const stored = await Promise.all(['metricMonths', 'metricTotals'].map((c) => db.collection(`users/${userUid}/${c}`).where('provider', '==', 'tiktok').get()));
+    const recent = stored.flatMap((snap) => snap.docs.flatMap((d) => Object.keys((d.get('days') ?? {}) as object).filter((date) => date >= since).map((date) => ({ ref: d.ref, date }))));
+    assert.ok(recent.length > 0);
+    await Promise.all(recent.map(({ ref, date }) => ref.update(new FieldPath('days', date), FieldValue.delete())));
     await page.reload();
     await page.getByRole('tab', { name: 'TikTok Ads' }).click();
     await page.getByTestId('total-spend').waitFor();

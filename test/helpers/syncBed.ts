@@ -1,8 +1,22 @@
+import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 import type { Firestore } from 'firebase-admin/firestore';
 import type { Connector, ConnectorRegistry } from '../../functions/src/providers/index.js';
 import type { HandlerRegistry } from '../../functions/src/queue/index.js';
-import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import {
+  METRIC_MONTHS_COLLECTION,
+  METRIC_TOTALS_COLLECTION,
+  PROVIDER_IDS,
+  metricMonthId,
+  metricMonthSchema,
+  metricRowId,
+  metricTotalsId,
+  metricTotalsSchema,
+  rowsOfMonth,
+  type CampaignDay,
+  type MetricRow,
+  type ProviderId,
+} from '../../functions/src/schema/index.js';
 import { createSyncHandlers, type SyncHandlerOptions } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import type { Sandbox } from '../../scripts/sandbox/server.js';
@@ -31,21 +45,42 @@ export async function connectIntegration(
   });
 }
 
-/** Every metric document of a user, by id, without fetchedAt. */
-export async function metricsOf(db: Firestore, userId: string): Promise<Map<string, Record<string, unknown>>> {
-  const snap = await db.collection(`users/${userId}/metrics`).get();
-  return new Map(
-    snap.docs.map((doc) => {
-      const { fetchedAt: _fetchedAt, ...rest } = doc.data();
-      return [doc.id, rest];
-    }),
+/**
+ * Every stored metric row of a user, by its row id (provider:account:campaign:date[:kind:segment]),
+ * as the month documents hold them; throws if the account totals disagree with the
+ * campaign-daily rows (unless told not to: a sync cut off midway), so every test that reads
+ * metrics also checks the totals.
+ */
+export async function metricsOf(db: Firestore, userId: string, { checkTotals = true } = {}): Promise<Map<string, Record<string, unknown>>> {
+  const [months, totals] = await Promise.all([
+    db.collection(`users/${userId}/${METRIC_MONTHS_COLLECTION}`).get(),
+    db.collection(`users/${userId}/${METRIC_TOTALS_COLLECTION}`).get(),
+  ]);
+  const rows = months.docs.flatMap((doc) => rowsOfMonth(metricMonthSchema.parse(doc.data())));
+  const fromRows = new Map<string, Record<string, CampaignDay>>();
+  for (const row of rows.filter((r) => r.kind === 'campaign-daily')) {
+    const key = `${metricTotalsId(row)}/${row.date}`;
+    fromRows.set(key, { ...fromRows.get(key), [row.campaignId]: [row.spend, row.impressions, row.clicks, row.conversions] });
+  }
+  const fromTotals = new Map(
+    totals.docs.flatMap((doc) => Object.entries(metricTotalsSchema.parse(doc.data()).days).map(([date, day]) => [`${doc.id}/${date}`, day] as const)),
   );
+  if (checkTotals) assert.deepEqual(fromTotals, fromRows, 'the account totals hold exactly the campaign-daily rows');
+  return new Map(rows.map((row) => [metricRowId(row), row as Record<string, unknown>]));
 }
 
-/** Every metric document of a user, by id: its update time, which any rewrite changes. */
+/** The documents these rows belong in: one per campaign, report kind and month, one per account and month. */
+export function documentsFor(rows: Iterable<Record<string, unknown>>): number {
+  return new Set([...rows].flatMap((r) => {
+    const row = r as MetricRow;
+    return [metricMonthId(row), ...(row.kind === 'campaign-daily' ? [`totals/${metricTotalsId(row)}`] : [])];
+  })).size;
+}
+
+/** Every metric document of a user (months and totals), by path: its update time, which any rewrite changes. */
 export async function metricVersionsOf(db: Firestore, userId: string): Promise<Map<string, string>> {
-  const snap = await db.collection(`users/${userId}/metrics`).get();
-  return new Map(snap.docs.map((doc) => [doc.id, `${doc.updateTime.seconds}.${String(doc.updateTime.nanoseconds).padStart(9, '0')}`]));
+  const snaps = await Promise.all([METRIC_MONTHS_COLLECTION, METRIC_TOTALS_COLLECTION].map((c) => db.collection(`users/${userId}/${c}`).get()));
+  return new Map(snaps.flatMap((snap) => snap.docs.map((doc) => [doc.ref.path, `${doc.updateTime.seconds}.${String(doc.updateTime.nanoseconds).padStart(9, '0')}`] as const)));
 }
 
 /**

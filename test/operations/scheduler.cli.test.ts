@@ -55,10 +55,10 @@ async function cli(args: string[], options: CliOptions = {}) {
 const storedKeys = () => [...fake.jobs.values()].map((job) => job.httpTarget?.headers?.['x-cron-key']);
 
 const EXPECTED_JOBS = [
-  `  + create    ads-hub-worker             * * * * * Etc/UTC   POST /worker {"maxJobs":1000}  deadline 570s, no retries`,
-  `  + create    ads-hub-process-all-users  0 * * * * Etc/UTC   POST /cron {"operation":"process_all_users"}  deadline 150s, 3 retries`,
-  `  + create    ads-hub-reset-stale-jobs   30 * * * * Etc/UTC  POST /cron {"operation":"reset_stale_jobs"}  deadline 150s, 3 retries`,
-  `  + create    ads-hub-cleanup-old-jobs   0 3 * * 0 Etc/UTC   POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 5 retries`,
+  `  + create    ads-hub-worker             * * * * * Etc/UTC        POST /worker {"maxJobs":1000}  deadline 570s, no retries`,
+  `  + create    ads-hub-process-all-users  0 * * * * Etc/UTC        POST /cron {"operation":"process_all_users"}  deadline 150s, 3 retries`,
+  `  + create    ads-hub-reset-stale-jobs   5-55/10 * * * * Etc/UTC  POST /cron {"operation":"reset_stale_jobs"}  deadline 150s, no retries`,
+  `  + create    ads-hub-cleanup-old-jobs   0 3 * * 0 Etc/UTC        POST /cron {"operation":"cleanup_old_jobs"}  deadline 150s, 5 retries`,
 ];
 
 describe('npm run scheduler', () => {

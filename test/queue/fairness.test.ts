@@ -152,3 +152,40 @@ describe('a platform limit pauses its provider without starving the others', () 
     assert.equal(circuit.get('consecutiveFailures'), 0, 'the success still clears the failure count');
   });
 });
+
+describe('half-open trials and pauses never starve or shorten each other', () => {
+  it('while a half-open provider\'s trial runs, other providers\' jobs behind its backlog run beside it', async () => {
+    await seed('google', 40, 30);
+    await seed('meta', 3, 1);
+    await openCircuit('google', Date.now() - 1_000);
+    let metaRan = 0;
+    let metaBeforeTrialEnded = 0;
+    let allMetaRan: () => void = () => undefined;
+    const metaDone = new Promise<void>((resolve) => (allMetaRan = resolve));
+    const handler: JobHandler = async ({ job }) => {
+      if (job.providerId === 'meta') {
+        if (++metaRan === 3) allMetaRan();
+        return;
+      }
+      // The trial finishes only once the other provider's jobs have started (or its timeout ends it).
+      await Promise.race([metaDone, new Promise((r) => setTimeout(r, 5_000))]);
+      metaBeforeTrialEnded = metaRan;
+    };
+    await runWorker(fb.db, workerOptions({ 'scheduled-sync': handler }, { concurrency: 4, maxJobs: 4, circuit: { failureThreshold: 5, cooldownMs: 600_000 } }));
+    assert.equal(metaBeforeTrialEnded, 3, 'all three Meta jobs ran while the Google trial was under way');
+  });
+
+  it('a shorter platform-limit pause never cuts an open circuit\'s cool-down, and a longer one extends it', async () => {
+    const openUntil = Date.now() + 600_000;
+    await openCircuit('linkedin', openUntil);
+    await pauseProvider(fb.db, 'linkedin', new Date(Date.now() + 1_000), 'short limit');
+    let circuit = await circuitsCollection(fb.db).doc('linkedin').get();
+    assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), openUntil);
+    assert.equal(circuit.get('pausedBy'), undefined, 'still the circuit\'s own cool-down');
+    const midnight = new Date(Date.now() + 6 * 3_600_000);
+    await pauseProvider(fb.db, 'linkedin', midnight, 'APPLICATION DAY limit');
+    circuit = await circuitsCollection(fb.db).doc('linkedin').get();
+    assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), midnight.getTime());
+    assert.equal(circuit.get('pausedBy'), 'rate-limit');
+  });
+});

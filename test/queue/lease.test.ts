@@ -28,6 +28,24 @@ function gate() {
 }
 
 describe('a finished lease refuses every later write', () => {
+  it('the outcome waits for a checkpoint still in flight and is written on top of it, never refused by it', async () => {
+    const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'meta', jobType: 'initial-backfill' });
+    const [lease] = await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000 });
+    // The timeout fires while the handler's checkpoint is being written: close and fail at once.
+    const inFlight = lease!.checkpoint({ done: 2, total: 9 }, { backfill: 'after chunk 2' });
+    // Microtasks only: the checkpoint's commit has been sent, not answered.
+    await Promise.resolve();
+    await Promise.resolve();
+    lease!.close();
+    const outcome = await lease!.fail(new Error('timed out'), { baseMs: 1, maxMs: 1, maxAttempts: 3 });
+    await inFlight;
+    assert.equal(outcome, 'retried');
+    const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
+    assert.equal(job.status, 'queued', 'requeued, not left running');
+    assert.deepEqual(job.progress, { done: 2, total: 9 });
+    assert.equal(job.payload.backfill, 'after chunk 2', 'resumes where the checkpoint got to');
+  });
+
   it('a timed-out handler\'s later progress is refused, and the requeued job stays valid and runs again', async () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'meta', jobType: 'initial-backfill' });
     const release = gate();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { claimJobs, enqueueJob, jobsCollection, lockRef } from '../../functions/src/queue/index.js';
+import { claimJobs, enqueueJob, jobsCollection, lockRef, releaseOrphanedLocks } from '../../functions/src/queue/index.js';
 import { runCronOperation } from '../../functions/src/scheduler/operations.js';
 import { testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs } from '../helpers/queue.js';
@@ -50,5 +50,23 @@ describe('a lock whose job is gone is noticed and freed', () => {
     const event = (await fb.db.collection('admin/scheduler/events').get()).docs[0]!;
     assert.equal(event.get('counts.deleted'), 1);
     assert.equal((await enqueueJob(fb.db, { userId: 'gone', providerId: 'tiktok', jobType: 'scheduled-sync' })).duplicate, false);
+  });
+});
+
+describe('orphaned locks behind a page of live ones', () => {
+  it('are found: the check pages past old locks whose jobs are still waiting', async () => {
+    const live = await Promise.all(['a', 'b', 'c'].map((u) => enqueueJob(fb.db, { userId: u, providerId: 'linkedin', jobType: 'scheduled-sync' })));
+    const gone = await enqueueJob(fb.db, { userId: 'd', providerId: 'linkedin', jobType: 'scheduled-sync' });
+    // The live locks are the oldest (a day-long pause keeps their jobs queued); the orphan is newer.
+    for (const [i, { jobId }] of live.entries()) {
+      const job = (await jobsCollection(fb.db).doc(jobId).get()).data()!;
+      await lockRef(fb.db, job.dedupeKey as string).update({ createdAt: Timestamp.fromMillis(Date.now() - 10 * HOUR - i) });
+    }
+    await lockRef(fb.db, 'sync:d:linkedin').update({ createdAt: Timestamp.fromMillis(Date.now() - 2 * HOUR) });
+    await jobsCollection(fb.db).doc(gone.jobId).delete();
+    const freed = await releaseOrphanedLocks(fb.db, { olderThanMs: HOUR, limit: 2 });
+    assert.equal(freed, 1);
+    assert.equal((await lockRef(fb.db, 'sync:d:linkedin').get()).exists, false);
+    for (const u of ['a', 'b', 'c']) assert.equal((await lockRef(fb.db, `sync:${u}:linkedin`).get()).exists, true);
   });
 });

@@ -59,6 +59,9 @@ async function seed(): Promise<void> {
         lastSyncedAt: null,
       });
       await setDoc(doc(db, `users/${uid}/metrics/meta:1:2:2026-01-01`), { provider: 'meta', date: '2026-01-01', spend: 1 });
+      await setDoc(doc(db, `users/${uid}/metricMonths/meta:1:campaign-daily:2:2026-01`), { provider: 'meta', month: '2026-01', days: {} });
+      await setDoc(doc(db, `users/${uid}/metricTotals/meta:1:2026-01`), { provider: 'meta', accountId: '1', month: '2026-01', days: {} });
+      await setDoc(doc(db, `users/${uid}/notes/n1`), { text: 'server only' });
       await setDoc(doc(db, `syncJobs/job-${uid}`), { userId: uid, status: 'queued', createdAt: Timestamp.now() });
       await setDoc(doc(db, `providerCredentials/${uid}__meta`), { accessToken: 'secret-token', refreshToken: null, expiresAt: null });
       await setDoc(doc(db, `pendingConnections/${uid}__meta`), { userId: uid, credentials: { accessToken: 'secret' } });
@@ -88,6 +91,8 @@ describe('users and their integrations, metrics and jobs', () => {
     await assertSucceeds(getDoc(doc(alice(), 'users/alice/integrations/meta')));
     await assertSucceeds(getDocs(collection(alice(), 'users/alice/integrations')));
     await assertSucceeds(getDocs(query(collection(alice(), 'users/alice/metrics'), where('provider', '==', 'meta'))));
+    await assertSucceeds(getDocs(query(collection(alice(), 'users/alice/metricMonths'), where('provider', '==', 'meta'))));
+    await assertSucceeds(getDocs(query(collection(alice(), 'users/alice/metricTotals'), where('provider', '==', 'meta'), where('accountId', '==', '1'))));
     await assertSucceeds(getDoc(doc(alice(), 'syncJobs/job-alice')));
     await assertSucceeds(getDocs(query(collection(alice(), 'syncJobs'), where('userId', '==', 'alice'))));
   });
@@ -97,6 +102,8 @@ describe('users and their integrations, metrics and jobs', () => {
       await assertFails(getDoc(doc(db, 'users/alice')));
       await assertFails(getDoc(doc(db, 'users/alice/integrations/meta')));
       await assertFails(getDocs(collection(db, 'users/alice/metrics')));
+      await assertFails(getDocs(collection(db, 'users/alice/metricMonths')));
+      await assertFails(getDoc(doc(db, 'users/alice/metricTotals/meta:1:2026-01')));
       await assertFails(getDoc(doc(db, 'syncJobs/job-alice')));
     }
     // A jobs query must be limited to the caller's own jobs.
@@ -110,6 +117,8 @@ describe('users and their integrations, metrics and jobs', () => {
       await assertSucceeds(getDocs(collection(db, 'users')));
       await assertSucceeds(getDoc(doc(db, 'users/bob/integrations/meta')));
       await assertSucceeds(getDocs(collection(db, 'users/bob/metrics')));
+      await assertSucceeds(getDocs(collection(db, 'users/bob/metricMonths')));
+      await assertSucceeds(getDocs(collection(db, 'users/bob/metricTotals')));
       await assertSucceeds(getDocs(query(collection(db, 'syncJobs'), where('status', '==', 'queued'))));
       await assertSucceeds(getDocs(query(collectionGroup(db, 'integrations'), where('status', '==', 'error'), limit(50))));
     }
@@ -124,6 +133,8 @@ describe('users and their integrations, metrics and jobs', () => {
     for (const db of [alice(), claimAdmin(), listedAdmin()]) {
       await assertFails(setDoc(doc(db, 'users/alice'), { email: 'x@example.com' }));
       await assertFails(setDoc(doc(db, 'users/alice/metrics/m2'), { provider: 'meta' }));
+      await assertFails(setDoc(doc(db, 'users/alice/metricMonths/m2'), { provider: 'meta' }));
+      await assertFails(updateDoc(doc(db, 'users/alice/metricTotals/meta:1:2026-01'), { 'days.2026-01-01': {} }));
       await assertFails(updateDoc(doc(db, 'syncJobs/job-alice'), { priority: 100 }));
       await assertFails(setDoc(doc(db, 'syncJobs/new-job'), { userId: 'alice', status: 'queued' }));
       await assertFails(deleteDoc(doc(db, 'syncJobs/job-alice')));
@@ -226,7 +237,8 @@ describe('admin documents and server-only collections', () => {
   });
 
   it('nobody reads or writes credentials, connections in progress, locks or start requests, admins included', async () => {
-    const paths = ['providerCredentials/alice__meta', 'pendingConnections/alice__meta', 'syncJobLocks/sync:alice:meta', 'oauthStates/state-1', 'jobStartRequests/alice'];
+    // users/alice/notes: a user's subcollection not named in the rules stays server-only.
+    const paths = ['providerCredentials/alice__meta', 'pendingConnections/alice__meta', 'syncJobLocks/sync:alice:meta', 'oauthStates/state-1', 'jobStartRequests/alice', 'users/alice/notes/n1'];
     for (const db of [alice(), claimAdmin(), listedAdmin(), nobody()]) {
       for (const path of paths) {
         await assertFails(getDoc(doc(db, path)));

@@ -62,7 +62,7 @@ describe('desired Cloud Scheduler jobs', () => {
       [
         ['ads-hub-worker', '* * * * *', `${TARGET.functionsBaseUrl}/worker`, '{"maxJobs":1000}', 570, 0],
         ['ads-hub-process-all-users', '0 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"process_all_users"}', 150, 3],
-        ['ads-hub-reset-stale-jobs', '30 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"reset_stale_jobs"}', 150, 3],
+        ['ads-hub-reset-stale-jobs', '5-55/10 * * * *', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"reset_stale_jobs"}', 150, 0],
         ['ads-hub-cleanup-old-jobs', '0 3 * * 0', `${TARGET.functionsBaseUrl}/cron`, '{"operation":"cleanup_old_jobs"}', 150, 5],
       ],
     );

@@ -74,6 +74,11 @@ const envSchema = z.object({
   /** Share of each platform's request budget that backfills may use. */
   BACKFILL_RATE_SHARE: z.coerce.number().min(0.05).max(1).default(0.25),
   BACKFILL_CHUNK_DAYS: intFromEnv(90, 1, 366),
+  /**
+   * Function instances that may send to the platforms at once (worker, process and
+   * start-request instances): each paces itself to this fraction of a platform's rate.
+   */
+  PACING_INSTANCES: intFromEnv(1, 1, 100),
   FUNCTIONS_EMULATOR: z.string().optional(),
   FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
   APP_VERSION: z.string().default('0.1.0'),
@@ -86,6 +91,7 @@ export interface ProvidersConfig {
   tiktok?: { apiBaseUrl?: string; appId: string; secret: string };
   backfillRateShare: number;
   backfillChunkDays: number;
+  pacingInstances: number;
 }
 
 /** Each platform's OAuth app for the connect flow; a platform is connectable when its app is set. */
@@ -210,7 +216,7 @@ function oauthFrom(v: z.infer<typeof envSchema>, providers: ProvidersConfig): OA
 }
 
 function providersFrom(v: z.infer<typeof envSchema>): ProvidersConfig {
-  const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS };
+  const config: ProvidersConfig = { backfillRateShare: v.BACKFILL_RATE_SHARE, backfillChunkDays: v.BACKFILL_CHUNK_DAYS, pacingInstances: v.PACING_INSTANCES };
   if (v.META_ENABLED === 'true') config.meta = defined({ apiBaseUrl: v.META_API_BASE_URL });
   if (v.GOOGLE_ADS_DEVELOPER_TOKEN && v.GOOGLE_OAUTH_CLIENT_ID && v.GOOGLE_OAUTH_CLIENT_SECRET) {
     config.google = {

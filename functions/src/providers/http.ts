@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import { RateLimitedError, TransientError } from './errors.js';
-import { RequestGate } from './gate.js';
+import { RequestGate, type RequestLane } from './gate.js';
 import type { CredentialRefresher, ProviderId } from './types.js';
 
 export interface HttpPolicy {
@@ -71,7 +71,8 @@ export interface RequestContext {
 
 /**
  * One platform's HTTP client, shared by all reports of that platform in the process so the
- * concurrency limit, pacing and rate-limit pauses apply across jobs.
+ * concurrency limit, pacing and rate-limit pauses apply across jobs. Daily syncs and backfills
+ * have a client each (their own concurrency) over one shared gate (one rate per platform).
  */
 export class ProviderHttpClient {
   readonly gate: RequestGate;
@@ -81,10 +82,14 @@ export class ProviderHttpClient {
     readonly provider: ProviderId,
     readonly policy: HttpPolicy,
     private readonly observe?: ResponseObserver,
+    pacing: { gate?: RequestGate; lane?: RequestLane } = {},
   ) {
-    this.gate = new RequestGate(policy.requestsPerSecond);
+    this.gate = pacing.gate ?? new RequestGate(policy.requestsPerSecond);
+    this.lane = pacing.lane ?? 'sync';
     this.limit = pLimit(policy.concurrency);
   }
+
+  private readonly lane: RequestLane;
 
   /** Sends with retries: transient failures back off exponentially; rate limits wait for the platform's hint. */
   async send(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
@@ -115,7 +120,7 @@ export class ProviderHttpClient {
   }
 
   private async attempt(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
-    await this.gate.wait(ctx.signal);
+    await this.gate.wait(ctx.signal, this.lane);
     ctx.calls += 1;
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
@@ -132,8 +137,11 @@ export class ProviderHttpClient {
     try {
       check(response);
     } catch (error) {
-      throw error instanceof RateLimitedError ? error.waitingAtLeast(this.policy.minRateLimitWaitMs) : error;
+      if (!(error instanceof RateLimitedError)) throw error;
+      this.gate.slowDown();
+      throw error.waitingAtLeast(this.policy.minRateLimitWaitMs);
     }
+    this.gate.onSuccess();
     return response;
   }
 }

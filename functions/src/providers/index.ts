@@ -1,3 +1,4 @@
+import { RequestGate, type PacingOptions, type RequestLane } from './gate.js';
 import type { HttpPolicy, ResponseObserver } from './http.js';
 import { ProviderHttpClient, resolvePolicy } from './http.js';
 import { GoogleAdsConnector } from './google.js';
@@ -13,6 +14,8 @@ import type { Connector, ProviderId } from './types.js';
 export * from './errors.js';
 export type * from './types.js';
 export type { HttpPolicy } from './http.js';
+export { RequestGate } from './gate.js';
+export type { PacingOptions, RequestLane } from './gate.js';
 export { API_VERSIONS, SUNSET_WARNING_DAYS, apiVersionStatus } from './versions.js';
 export type { ApiVersionStatus, PinnedApiVersion } from './versions.js';
 export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
@@ -25,6 +28,23 @@ export interface ConnectorsConfig {
   tiktok?: TikTokConfig;
   /** Applies to every platform; a platform's own `http` wins. */
   http?: Partial<HttpPolicy>;
+  /** Each platform's known request rate and its bounds (PLATFORM_POLICY's requestsPerSecond otherwise). */
+  pacing?: Partial<Record<ProviderId, Partial<PacingOptions>>>;
+}
+
+export type PlatformGates = ReadonlyMap<ProviderId, RequestGate>;
+
+/**
+ * One gate per platform for everything this process sends: pass the same gates to the daily
+ * and the backfill connectors so both lanes share each platform's rate.
+ */
+export function createGates(config: ConnectorsConfig, shares: { backfillShare?: number; processShare?: number } = {}): PlatformGates {
+  const gates = new Map<ProviderId, RequestGate>();
+  for (const id of ['meta', 'google', 'linkedin', 'tiktok'] as const) {
+    const policy = resolvePolicy(PLATFORM_POLICY[id], config.http, config[id]?.http);
+    gates.set(id, new RequestGate({ requestsPerSecond: policy.requestsPerSecond, ...config.pacing?.[id], ...shares }));
+  }
+  return gates;
 }
 
 export interface ConnectorRegistry {
@@ -46,10 +66,11 @@ const PLATFORM_POLICY: Record<ProviderId, Partial<HttpPolicy>> = {
   tiktok: { concurrency: 4, requestsPerSecond: 10 },
 };
 
-export function createConnectors(config: ConnectorsConfig): ConnectorRegistry {
+export function createConnectors(config: ConnectorsConfig, pacing: { gates?: PlatformGates; lane?: RequestLane } = {}): ConnectorRegistry {
   const connectors = new Map<ProviderId, Connector>();
+  const gates = pacing.gates ?? createGates(config);
   const client = (id: ProviderId, own: Partial<HttpPolicy> | undefined, observe?: ResponseObserver) =>
-    new ProviderHttpClient(id, resolvePolicy(PLATFORM_POLICY[id], config.http, own), observe);
+    new ProviderHttpClient(id, resolvePolicy(PLATFORM_POLICY[id], config.http, own), observe, { gate: gates.get(id), lane: pacing.lane });
 
   if (config.meta) {
     const usage = MetaConnector.observeUsage(config.meta.usageThresholdPct ?? 90);

@@ -236,10 +236,14 @@ export class MetaConnector implements Connector {
     }
   }
 
-  /** Pauses all Meta requests while any usage header is above the threshold, for as long as Meta estimates. */
-  static observeUsage(thresholdPct: number): ResponseObserver {
+  /**
+   * Meta's usage headers: from `slowDownPct` on, the shared pace eases off (so the limit is
+   * approached, not hit); above the threshold all Meta requests pause for as long as Meta estimates.
+   */
+  static observeUsage(thresholdPct: number, slowDownPct = thresholdPct - 5): ResponseObserver {
     return (res, client) => {
       const usage = parseMetaUsage(res.headers);
+      if (usage && usage.maxPct >= slowDownPct) client.gate.slowDown();
       if (usage && usage.maxPct >= thresholdPct) {
         // A success near the limit slows down (at least one base delay); it is not a throttle, so no
         // rate-limit floor applies: "0 minutes to regain access" on a 200 means not throttled.

@@ -63,7 +63,7 @@ export async function recordProviderFailure(
   if (failures < policy.failureThreshold || openUntil > Date.now()) return false;
   try {
     await ref.update(
-      { openUntil: Timestamp.fromMillis(Date.now() + policy.cooldownMs), openedAt: FieldValue.serverTimestamp() },
+      { openUntil: Timestamp.fromMillis(Date.now() + policy.cooldownMs), openedAt: FieldValue.serverTimestamp(), pausedBy: FieldValue.delete() },
       { lastUpdateTime: snap.updateTime! },
     );
     return true;
@@ -81,16 +81,16 @@ export async function recordProviderFailure(
 export async function recordProviderSuccess(db: Firestore, providerId: ProviderId): Promise<void> {
   const ref = circuitsCollection(db).doc(providerId);
   const snap = await ref.get();
-  const pausedUntil = snap.get('pausedBy') === 'rate-limit' ? ((snap.get('openUntil') as Timestamp | null | undefined)?.toMillis() ?? 0) : 0;
-  const update = pausedUntil > Date.now()
-    ? { consecutiveFailures: 0, updatedAt: FieldValue.serverTimestamp() }
-    : { consecutiveFailures: 0, openUntil: null, pausedBy: FieldValue.delete(), updatedAt: FieldValue.serverTimestamp() };
   if (!snap.exists) return;
+  const pausedUntil = snap.get('pausedBy') === 'rate-limit' ? ((snap.get('openUntil') as Timestamp | null | undefined)?.toMillis() ?? 0) : 0;
+  const resetCount = () => ref.set({ consecutiveFailures: 0, updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+  if (pausedUntil > Date.now()) return void (await resetCount());
   try {
-    // Fenced: a pause written meanwhile stands.
-    await ref.update(update, { lastUpdateTime: snap.updateTime! });
+    // Fenced: a pause written meanwhile stands; the failure count is reset either way.
+    await ref.update({ consecutiveFailures: 0, openUntil: null, pausedBy: FieldValue.delete(), updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: snap.updateTime! });
   } catch (e) {
     if (!hasCode(e, GRPC.FAILED_PRECONDITION)) throw e;
+    await resetCount();
   }
 }
 
@@ -178,10 +178,15 @@ export class CircuitView {
 /**
  * Pauses a provider's jobs until a platform limit resets (LinkedIn's daily limit): the same
  * openUntil the circuit uses, so workers skip the provider and /status shows the pause, but
- * no failure is counted.
+ * no failure is counted. A pause never shortens one already in force (an open circuit's
+ * cool-down or a longer limit), and one already as long is not written again: every
+ * deferred job of the provider asks, and the document must not become a hot spot.
  */
 export async function pauseProvider(db: Firestore, providerId: ProviderId, until: Date, reason: string): Promise<void> {
-  await circuitsCollection(db)
-    .doc(providerId)
-    .set({ openUntil: Timestamp.fromDate(until), lastError: reason, pausedBy: 'rate-limit', updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+  const ref = circuitsCollection(db).doc(providerId);
+  await db.runTransaction(async (tx) => {
+    const current = (await tx.get(ref)).get('openUntil') as Timestamp | null | undefined;
+    if (current && current.toMillis() >= until.getTime()) return;
+    tx.set(ref, { openUntil: Timestamp.fromDate(until), lastError: reason, pausedBy: 'rate-limit', updatedAt: FieldValue.serverTimestamp() }, { merge: true });
+  });
 }

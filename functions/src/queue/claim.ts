@@ -49,6 +49,7 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
         const providerId = doc.get('providerId') as string | null;
         if (providerId && options.trials?.providers.has(providerId)) {
           if (options.trials.taken.has(providerId)) continue;
+          // Taken now so no second candidate of this round is picked; given back if the claim is lost.
           options.trials.taken.add(providerId);
         }
         tentativeUsers.add(userId);
@@ -62,6 +63,8 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
           options.users?.seen.add(result.value.job.userId);
         } else {
           contended = true;
+          const providerId = picked[i]!.get('providerId') as string | null;
+          if (providerId && options.trials?.providers.has(providerId)) options.trials.taken.delete(providerId);
           if (result.status === 'rejected') {
             console.warn('claiming a job failed; it stays queued', { jobId: picked[i]!.id, error: errorMessage(result.reason) });
           }

@@ -26,6 +26,7 @@ export interface JobOutcome {
   progress?: Progress;
   /** Counted into the run's scheduler event. */
   rowsWritten?: number;
+  documentsWritten?: number;
   apiCalls?: number;
 }
 

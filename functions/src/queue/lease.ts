@@ -21,6 +21,8 @@ export class JobLease {
   private attempts: number;
   private closed = false;
   private finished = false;
+  /** The last write asked for; the next one starts after it settles. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Firestore,
@@ -41,7 +43,18 @@ export class JobLease {
     this.closed = true;
   }
 
-  private async write(data: Record<string, unknown>, kind: 'progress' | 'outcome', releaseLock = false): Promise<void> {
+  /**
+   * One write at a time, in the order asked: the outcome waits for a progress write still in
+   * flight (a checkpoint when the timeout fired) and is fenced on the version that write
+   * returned, instead of losing to it and leaving the job running.
+   */
+  private write(data: Record<string, unknown>, kind: 'progress' | 'outcome', releaseLock = false): Promise<void> {
+    const next = this.queue.then(() => this.commit(data, kind, releaseLock));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async commit(data: Record<string, unknown>, kind: 'progress' | 'outcome', releaseLock: boolean): Promise<void> {
     if (this.finished || (kind === 'progress' && this.closed)) throw new LeaseLostError(this.job.id);
     const batch: WriteBatch = this.db.batch();
     batch.update(this.ref, { ...data, updatedAt: FieldValue.serverTimestamp() }, { lastUpdateTime: this.version });

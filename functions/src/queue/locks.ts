@@ -1,4 +1,4 @@
-import { Timestamp, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
+import { Timestamp, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import { FINISHED_STATUSES, type JobStatus } from '../schema/index.js';
 import { GRPC, LOCKS_COLLECTION, hasCode, jobsCollection } from './collections.js';
 
@@ -23,19 +23,33 @@ export async function releaseIfOrphaned(db: Firestore, lock: DocumentSnapshot, j
   }
 }
 
-/** Checks the locks older than `olderThanMs` (a page of them) and frees those whose job is gone or finished. */
-export async function releaseOrphanedLocks(db: Firestore, options: { olderThanMs: number; limit?: number }): Promise<number> {
+/**
+ * Checks the locks older than `olderThanMs`, a page at a time (at most `maxPages`), and
+ * frees those whose job is gone or finished. Pages move on past live locks, so a head of
+ * old locks that belong to waiting jobs (a day-long platform pause) hides nothing behind it.
+ */
+export async function releaseOrphanedLocks(db: Firestore, options: { olderThanMs: number; limit?: number; maxPages?: number }): Promise<number> {
   const cutoff = Timestamp.fromMillis(Date.now() - options.olderThanMs);
-  const locks = await db.collection(LOCKS_COLLECTION).where('createdAt', '<=', cutoff).limit(options.limit ?? 500).get();
-  const ids = locks.docs.map((lock) => lock.get('jobId') as unknown);
-  const refs = ids.filter((id): id is string => typeof id === 'string' && id.length > 0).map((id) => jobsCollection(db).doc(id));
-  const jobs = new Map((refs.length > 0 ? await db.getAll(...refs) : []).map((snap) => [snap.id, snap]));
-  const freed = await Promise.all(
-    locks.docs.map((lock) => {
-      const id = lock.get('jobId') as unknown;
-      const job = typeof id === 'string' ? jobs.get(id) : undefined;
-      return releaseIfOrphaned(db, lock, job ?? undefined);
-    }),
-  );
-  return freed.filter(Boolean).length;
+  const pageSize = options.limit ?? 500;
+  let freedTotal = 0;
+  let after: QueryDocumentSnapshot | undefined;
+  for (let page = 0; page < (options.maxPages ?? 20); page++) {
+    let query = db.collection(LOCKS_COLLECTION).where('createdAt', '<=', cutoff).orderBy('createdAt').limit(pageSize);
+    if (after) query = query.startAfter(after);
+    const locks = await query.get();
+    const ids = locks.docs.map((lock) => lock.get('jobId') as unknown);
+    const refs = ids.filter((id): id is string => typeof id === 'string' && id.length > 0).map((id) => jobsCollection(db).doc(id));
+    const jobs = new Map((refs.length > 0 ? await db.getAll(...refs) : []).map((snap) => [snap.id, snap]));
+    const freed = await Promise.all(
+      locks.docs.map((lock) => {
+        const id = lock.get('jobId') as unknown;
+        const job = typeof id === 'string' ? jobs.get(id) : undefined;
+        return releaseIfOrphaned(db, lock, job ?? undefined);
+      }),
+    );
+    freedTotal += freed.filter(Boolean).length;
+    if (locks.size < pageSize) break;
+    after = locks.docs.at(-1);
+  }
+  return freedTotal;
 }

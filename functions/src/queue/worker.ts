@@ -118,6 +118,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         counts.queued += result.queued ?? 0;
         counts.duplicates += result.duplicates ?? 0;
         counts.rowsWritten += result.rowsWritten ?? 0;
+        counts.documentsWritten += result.documentsWritten ?? 0;
         counts.apiCalls += result.apiCalls ?? 0;
         if (result.continueWith) {
           await writeOutcome(() => lease.continueWith(result.continueWith!, result.continueAfterMs));
@@ -140,6 +141,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       entry.error = errorMessage(error);
       if (error instanceof LeaseLostError) {
         entry.result = 'lease-lost';
+        if (job.providerId) trialsTaken.delete(job.providerId);
         return;
       }
       const deferrable = error instanceof RateLimitJobError && job.deferrals < (options.maxDeferrals ?? DEFAULT_MAX_DEFERRALS) ? error : null;
@@ -165,6 +167,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     } catch (writeError) {
       entry.error = errorMessage(writeError);
       entry.result = writeError instanceof LeaseLostError ? 'lease-lost' : 'abandoned';
+      if (job.providerId) trialsTaken.delete(job.providerId);
       if (entry.result === 'abandoned') console.warn('job outcome could not be written; the stale reset will take it back', { jobId: job.id, error: entry.error });
     }
   };
@@ -189,7 +192,8 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
           leaseMs,
           userId: options.userId,
           jobTypes: options.jobTypes,
-          skipProviders: circuits.paused(),
+          // A half-open provider whose trial is under way waits like a paused one, in the query.
+          skipProviders: new Set([...circuits.paused(), ...trialsTaken]),
           trials: { providers: circuits.halfOpen(), taken: trialsTaken },
           users,
           onRejected: (rejected) => {

@@ -61,13 +61,16 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     retry: HOURLY_RETRY,
   },
   {
+    // The one way back for a job whose worker died or whose outcome could not be written:
+    // every 10 minutes, so such a job waits its lease plus at most 10 minutes, not an hour.
+    // A lost call is not retried; the next one comes soon.
     name: 'ads-hub-reset-stale-jobs',
-    cron: '30 * * * *',
+    cron: '5-55/10 * * * *',
     timeZone: 'Etc/UTC',
     endpoint: 'cron',
     body: { operation: 'reset_stale_jobs' },
     description: 'Requeue jobs whose worker died',
-    retry: HOURLY_RETRY,
+    retry: NO_RETRY,
   },
   {
     name: 'ads-hub-cleanup-old-jobs',

@@ -15,14 +15,16 @@ export const eventCountsSchema = z.object({
   deferred: z.number().int().default(0),
   reset: z.number().int(),
   deleted: z.number().int(),
-  /** Metric documents written and platform API calls made by the run's sync jobs. */
+  /** Metric rows written (in the days that changed), the documents holding them, and platform API calls made by the run's sync jobs. */
   rowsWritten: z.number().int(),
+  /** Absent from events recorded before metrics were grouped into month documents. */
+  documentsWritten: z.number().int().default(0),
   apiCalls: z.number().int(),
 });
 export type EventCounts = z.infer<typeof eventCountsSchema>;
 
 export function emptyCounts(): EventCounts {
-  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, deferred: 0, reset: 0, deleted: 0, rowsWritten: 0, apiCalls: 0 };
+  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, deferred: 0, reset: 0, deleted: 0, rowsWritten: 0, documentsWritten: 0, apiCalls: 0 };
 }
 
 export const schedulerEventSchema = z.object({

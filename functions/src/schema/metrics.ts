@@ -101,14 +101,111 @@ function hash128(text: string): string {
 
 const MAX_ID_LENGTH = 128;
 
+/** Joins escaped parts with ":"; past 128 characters a readable prefix plus a hash of the full key. */
+function keyOf(parts: readonly string[], prefix: readonly string[]): string {
+  const id = parts.map(escapePart).join(':');
+  if (id.length <= MAX_ID_LENGTH) return id;
+  return `${prefix.map(escapePart).join(':')}:${hash128(JSON.stringify(parts))}`;
+}
+
 /**
  * The document id of a metric row: provider:account:campaign:date[:kind:segment...].
  * Re-fetching the same day overwrites the same document, so re-runs are idempotent.
  * Readable when it fits; otherwise a prefix plus a hash of the full key.
  */
 export function metricRowId(row: MetricRow): string {
-  const parts = [row.provider, row.accountId, row.campaignId, row.date, ...breakdownParts(row)];
-  const id = parts.map(escapePart).join(':');
-  if (id.length <= MAX_ID_LENGTH) return id;
-  return `${escapePart(row.provider)}:${row.date}:${hash128(JSON.stringify(parts))}`;
+  return keyOf([row.provider, row.accountId, row.campaignId, row.date, ...breakdownParts(row)], [row.provider, row.date]);
+}
+
+/** A calendar month (YYYY-MM). */
+export const isoMonthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+export const monthOf = (date: string): string => date.slice(0, 7);
+
+/** A day's numbers, compact: [spend, impressions, clicks, conversions]. */
+export const campaignDaySchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+export type CampaignDay = z.infer<typeof campaignDaySchema>;
+
+export const dayValues = (row: MetricRow): CampaignDay => [row.spend, row.impressions, row.clicks, row.conversions];
+
+/**
+ * The key of a row's segment within its day: the breakdown values in a fixed order as a JSON
+ * array ("[]" for campaign-daily, '["25-34","female"]' for demographics), unambiguous whatever
+ * the values contain.
+ */
+export function segmentKey(row: MetricRow): string {
+  switch (row.kind) {
+    case 'campaign-daily':
+      return '[]';
+    case 'demographics':
+      return JSON.stringify([row.breakdown.age, row.breakdown.gender]);
+    case 'placement':
+      return JSON.stringify([row.breakdown.publisherPlatform, row.breakdown.platformPosition]);
+  }
+}
+
+function breakdownOf(kind: ReportKind, key: string): Record<string, unknown> {
+  if (kind === 'campaign-daily') return {};
+  const [a, b] = JSON.parse(key) as [string, string];
+  return { breakdown: kind === 'demographics' ? { age: a, gender: b } : { publisherPlatform: a, platformPosition: b } };
+}
+
+/**
+ * users/{uid}/metricMonths/{metricMonthId}: one campaign's days of one report kind in one
+ * month, `days[YYYY-MM-DD][segmentKey]` the day's numbers (one segment "[]" for
+ * campaign-daily, one per breakdown otherwise). Compact tuples because a year of Meta's three
+ * kinds is 27,000 of them: object entries with named fields took twice as long to write. A sync writes only the days that changed, each replaced whole
+ * (field-path merge), so two writers of the same month never lose each other's days.
+ * `days` is exempt from indexing (firestore.indexes.json).
+ */
+export const metricMonthSchema = z.object({
+  provider: providerIdSchema,
+  accountId: z.string().min(1),
+  kind: reportKindSchema,
+  campaignId: z.string().min(1),
+  campaignName: z.string(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  month: isoMonthSchema,
+  days: z.record(isoDateSchema, z.record(z.string(), campaignDaySchema)),
+  fetchedAt: timestampSchema,
+});
+export type MetricMonth = z.infer<typeof metricMonthSchema>;
+
+/**
+ * users/{uid}/metricTotals/{metricTotalsId}: one account's campaign-daily numbers for one
+ * month, `days[YYYY-MM-DD][campaignId]` and the campaigns' names: everything the Ads Hub's
+ * chart and campaign table need, so 90 days are at most four documents. Compact, so a month of
+ * hundreds of campaigns fits one document.
+ */
+export const metricTotalsSchema = z.object({
+  provider: providerIdSchema,
+  accountId: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  month: isoMonthSchema,
+  campaigns: z.record(z.string(), z.string()),
+  days: z.record(isoDateSchema, z.record(z.string(), campaignDaySchema)),
+  fetchedAt: timestampSchema,
+});
+export type MetricTotals = z.infer<typeof metricTotalsSchema>;
+
+export const METRIC_MONTHS_COLLECTION = 'metricMonths';
+export const METRIC_TOTALS_COLLECTION = 'metricTotals';
+
+export function metricMonthId(row: Pick<MetricRow, 'provider' | 'accountId' | 'kind' | 'campaignId' | 'date'>): string {
+  const month = monthOf(row.date);
+  return keyOf([row.provider, row.accountId, row.kind, row.campaignId, month], [row.provider, row.kind, month]);
+}
+
+export function metricTotalsId(row: Pick<MetricRow, 'provider' | 'accountId' | 'date'>): string {
+  const month = monthOf(row.date);
+  return keyOf([row.provider, row.accountId, month], [row.provider, month]);
+}
+
+/** The rows a month document holds, as the connector returned them (campaign name and currency as last stored). */
+export function rowsOfMonth(doc: Omit<MetricMonth, 'fetchedAt'>): MetricRow[] {
+  const { provider, accountId, kind, campaignId, campaignName, currency } = doc;
+  return Object.entries(doc.days).flatMap(([date, segments]) =>
+    Object.entries(segments).map(([key, [spend, impressions, clicks, conversions]]) =>
+      metricRowSchema.parse({ provider, accountId, kind, campaignId, campaignName, currency, date, spend, impressions, clicks, conversions, ...breakdownOf(kind, key) }),
+    ),
+  );
 }

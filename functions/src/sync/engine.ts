@@ -29,6 +29,8 @@ export interface SyncWindowResult {
   rowsFetched: number;
   rowsWritten: number;
   rowsUnchanged: number;
+  /** Month and totals documents written (each holds many rows). */
+  documentsWritten: number;
   apiCalls: number;
   /** The credentials in force after the sync (refreshed ones were stored when issued). */
   credentials: ProviderCredentials;
@@ -41,7 +43,8 @@ export interface SyncWindowResult {
 /**
  * One window of one integration: every report kind is fetched for the whole window at once
  * (never a request per week or per day) and in parallel, the stored rows of the window are
- * read in one query meanwhile, and only new or changed rows are written, in batches.
+ * read meanwhile (two queries: month documents and account totals), and only new or
+ * changed days are written, each month document once.
  * Reports the platform is still preparing come back as `pending`: the rows of everything
  * else are written now, and a later call with `pending` fetches just those.
  */
@@ -92,11 +95,12 @@ export async function syncWindow(
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);
   request.signal?.throwIfAborted();
-  const { written, unchanged } = await writeMetrics(db, request.userId, rows, await existing, { ...writeOptions, signal: request.signal });
+  const { written, unchanged, documents } = await writeMetrics(db, request.userId, rows, await existing, { ...writeOptions, signal: request.signal });
   return {
     rowsFetched: rows.length,
     rowsWritten: written,
     rowsUnchanged: unchanged,
+    documentsWritten: documents,
     apiCalls: results.reduce((sum, r) => sum + r.apiCalls, 0),
     credentials: refreshed ?? request.credentials,
     pending: results.flatMap((r) => r.pending ?? []),

@@ -115,13 +115,14 @@ function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHand
         // The platform is still preparing part of the window: come back later, as the same job, rather than wait here.
         return {
           rowsWritten: result.rowsWritten,
+          documentsWritten: result.documentsWritten,
           apiCalls: result.apiCalls,
           continueWith: { ...job.payload, syncWindow: window, pendingReports: result.pending },
           continueAfterMs: options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS,
         };
       }
       await recordSyncResult(db, p, { ok: true });
-      return { rowsWritten: result.rowsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
+      return { rowsWritten: result.rowsWritten, documentsWritten: result.documentsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
     } catch (error) {
       return classify(db, p, error, signal);
     }
@@ -158,6 +159,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
     const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
     const total = state.chunks.length;
     let rowsWritten = 0;
+    let documentsWritten = 0;
     let apiCalls = 0;
     let credentials = p.credentials;
     let currency = p.currency;
@@ -169,6 +171,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
         credentials = result.credentials;
         currency = result.currency;
         rowsWritten += result.rowsWritten;
+        documentsWritten += result.documentsWritten;
         apiCalls += result.apiCalls;
         state.pending = result.pending;
         // The platform is still preparing part of this chunk: it stays the next one.
@@ -183,6 +186,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
     if (state.next < total) {
       return {
         rowsWritten,
+        documentsWritten,
         apiCalls,
         progress,
         continueWith: { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state },
@@ -190,7 +194,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
       };
     }
     await recordHistoryLoaded(db, p);
-    return { rowsWritten, apiCalls, progress };
+    return { rowsWritten, documentsWritten, apiCalls, progress };
   };
 }
 

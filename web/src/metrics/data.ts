@@ -1,13 +1,14 @@
 import { collection, orderBy, query, where, type DocumentSnapshot } from 'firebase/firestore';
 import { useMemo } from 'react';
-import { metricDocumentSchema, type ProviderId } from '@functions/schema/index.js';
+import { METRIC_TOTALS_COLLECTION, metricTotalsSchema, monthOf, type ProviderId } from '@functions/schema/index.js';
 import { db } from '../firebase';
 import { useQueryOnce, type Live } from '../live/useLive';
 
 /**
  * The only module that knows how metrics are stored. Views ask for a platform's daily series
  * and campaign totals over a window and get plain numbers back, so the storage layout
- * (today one document per campaign and day under users/{uid}/metrics) can change here alone.
+ * (one document per account and month under users/{uid}/metricTotals, each day's numbers
+ * per campaign) can change here alone.
  */
 export interface DailyPoint {
   date: string;
@@ -56,27 +57,34 @@ function eachDay(start: string, end: string): string[] {
 /** Rounds away float noise from summing currency amounts. */
 const money = (n: number) => Math.round(n * 100) / 100;
 
+/**
+ * Sums the account's monthly totals documents over the window: a day's points across its
+ * campaigns for the chart, each campaign's days for the table.
+ */
 export function summarize(docs: DocumentSnapshot[], start: string, end: string): PlatformMetrics {
   const byDay = new Map(eachDay(start, end).map((date) => [date, { date, spend: 0, impressions: 0, clicks: 0 }]));
   const campaigns = new Map<string, CampaignTotals>();
   let currency: string | null = null;
   for (const d of docs) {
-    const parsed = metricDocumentSchema.safeParse(d.data());
-    if (!parsed.success || parsed.data.kind !== 'campaign-daily') continue;
-    const row = parsed.data;
-    currency ??= row.currency;
-    const day = byDay.get(row.date);
-    if (day) {
-      day.spend += row.spend;
-      day.impressions += row.impressions;
-      day.clicks += row.clicks;
+    const parsed = metricTotalsSchema.safeParse(d.data());
+    if (!parsed.success) continue;
+    const month = parsed.data;
+    currency ??= month.currency;
+    for (const [date, byCampaign] of Object.entries(month.days)) {
+      const day = byDay.get(date);
+      if (!day) continue;
+      for (const [campaignId, [spend, impressions, clicks, conversions]] of Object.entries(byCampaign)) {
+        day.spend += spend;
+        day.impressions += impressions;
+        day.clicks += clicks;
+        const c = campaigns.get(campaignId) ?? { campaignId, campaignName: month.campaigns[campaignId] ?? campaignId, spend: 0, impressions: 0, clicks: 0, conversions: 0 };
+        c.spend += spend;
+        c.impressions += impressions;
+        c.clicks += clicks;
+        c.conversions += conversions;
+        campaigns.set(campaignId, c);
+      }
     }
-    const c = campaigns.get(row.campaignId) ?? { campaignId: row.campaignId, campaignName: row.campaignName, spend: 0, impressions: 0, clicks: 0, conversions: 0 };
-    c.spend += row.spend;
-    c.impressions += row.impressions;
-    c.clicks += row.clicks;
-    c.conversions += row.conversions;
-    campaigns.set(row.campaignId, c);
   }
   const daily = [...byDay.values()].map((p) => ({ ...p, spend: money(p.spend) }));
   const list = [...campaigns.values()].map((c) => ({ ...c, spend: money(c.spend), conversions: money(c.conversions) })).sort((a, b) => b.spend - a.spend);
@@ -98,14 +106,14 @@ export function usePlatformMetrics(request: MetricsRequest | null, version: stri
   const key = request ? `${request.uid}:${request.providerId}:${request.accountId}:${request.start}:${request.end}` : 'none';
   const q = useMemo(() => {
     if (!request) return null;
+    // The account's months the window touches: at most four documents for 90 days.
     return query(
-      collection(db, 'users', request.uid, 'metrics'),
+      collection(db, 'users', request.uid, METRIC_TOTALS_COLLECTION),
       where('provider', '==', request.providerId),
       where('accountId', '==', request.accountId),
-      where('kind', '==', 'campaign-daily'),
-      where('date', '>=', request.start),
-      where('date', '<=', request.end),
-      orderBy('date'),
+      where('month', '>=', monthOf(request.start)),
+      where('month', '<=', monthOf(request.end)),
+      orderBy('month'),
     );
     // The key names every part of the request.
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RequestGate, type PacingOptions } from '../../functions/src/providers/gate.js';
+
+/** Virtual time: sleeping moves the clock, so pacing is checked without waiting. */
+function virtualGate(options: PacingOptions) {
+  let t = 0;
+  const gate = new RequestGate(options, { now: () => t, sleep: async (ms) => void (t += ms) });
+  return {
+    gate,
+    advance: (ms: number) => void (t += ms),
+    /** When each of n requests in a row would be sent. */
+    async sendTimes(n: number, lane: 'sync' | 'backfill' = 'sync') {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        await gate.wait(undefined, lane);
+        times.push(t);
+      }
+      return times;
+    },
+  };
+}
+
+describe('providers/gate: pacing to a known or learned rate', () => {
+  it('spaces requests at a known rate, and a process with half the share at half of it', async () => {
+    assert.deepEqual(await virtualGate({ requestsPerSecond: 10 }).sendTimes(5), [0, 100, 200, 300, 400]);
+    assert.deepEqual(await virtualGate({ requestsPerSecond: 10, processShare: 0.5 }).sendTimes(3), [0, 200, 400]);
+  });
+
+  it('a backfill uses only its share of the rate; a daily sync is not held behind its clock', async () => {
+    const v = virtualGate({ requestsPerSecond: 10, backfillShare: 0.25 });
+    assert.deepEqual(await v.sendTimes(3, 'backfill'), [0, 400, 800]);
+    // The backfill's next own slot is at 1,200 ms; a sync request goes at the next platform slot.
+    assert.deepEqual(await v.sendTimes(2, 'sync'), [900, 1000]);
+  });
+
+  it('learns a rate from a limit answer: 70 % of what was being sent, one cut per two seconds', async () => {
+    const v = virtualGate({ requestsPerSecond: null });
+    assert.equal(v.gate.requestsPerSecond, null, 'unpaced until told otherwise');
+    for (let i = 0; i < 40; i++) {
+      v.advance(50);
+      await v.gate.wait();
+    }
+    // 40 requests in the last 2 s: 20/s was too much.
+    v.gate.slowDown();
+    assert.equal(v.gate.requestsPerSecond, 14);
+    v.gate.slowDown();
+    assert.equal(v.gate.requestsPerSecond, 14, 'answers to requests already in flight do not cut again');
+    v.advance(2000);
+    v.gate.slowDown();
+    assert.ok(Math.abs(v.gate.requestsPerSecond! - 9.8) < 1e-9, 'a later refusal cuts again');
+  });
+
+  it('creeps up by 10 % every 20 successes, to just under the rate that was refused, and probes past it after ten minutes', async () => {
+    const v = virtualGate({ requestsPerSecond: 10, maxRequestsPerSecond: null });
+    await v.sendTimes(20);
+    v.gate.slowDown();
+    // Sent 20 in the last 2 s (10/s): the rate drops to 7/s, and 9.5/s becomes the ceiling.
+    assert.equal(v.gate.requestsPerSecond, 7);
+    const after = (n: number) => {
+      for (let i = 0; i < n; i++) v.gate.onSuccess();
+      return Math.round(v.gate.requestsPerSecond! * 1000) / 1000;
+    };
+    assert.equal(after(19), 7);
+    assert.equal(after(1), 7.7);
+    assert.equal(after(20), 8.47);
+    assert.equal(after(20), 9.317);
+    assert.equal(after(100), 9.5, 'held just under the refused rate');
+    v.advance(10 * 60_000);
+    assert.equal(after(20), 10.45, 'probing again after ten minutes');
+  });
+
+  it('never rises above a documented ceiling, nor falls below the floor', async () => {
+    const v = virtualGate({ requestsPerSecond: 10 });
+    for (let i = 0; i < 200; i++) v.gate.onSuccess();
+    assert.equal(v.gate.requestsPerSecond, 10);
+    for (let i = 0; i < 30; i++) {
+      v.gate.slowDown();
+      v.advance(2000);
+    }
+    assert.equal(v.gate.requestsPerSecond, 0.5);
+  });
+});
