@@ -99,9 +99,10 @@ describe("LinkedIn's daily limits", () => {
     await connectIntegration(fb.db, sandbox, 'u1', 'linkedin');
     await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
     const before = Date.now();
-    const first = await runWorker(fb.db, workerOptions(handlers));
+    // Five in-place waits of at least a second each, and the pacing slows after every 429: room beyond the usual 10 s.
+    const first = await runWorker(fb.db, workerOptions(handlers, { jobTimeoutMs: 60_000, budgetMs: 120_000 }));
     const after = Date.now();
-    assert.deepEqual(first.jobs.map((j) => j.result), ['deferred']);
+    assert.deepEqual(first.jobs.map((j) => j.result), ['deferred'], first.jobs[0]?.error);
     assert.equal(sandbox.requests('linkedin').total, 6, 'the first request and its five in-place waits, nothing more');
     const [job] = await allJobs(fb.db);
     assert.equal(job!.attempts, 0);
