@@ -1,7 +1,7 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
-import { FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
+import { FUNCTION_MAX_INSTANCES, FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
 import { CRON_KEY_SECRETS, PLATFORM_SECRETS } from './config/secrets.js';
 import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
@@ -22,9 +22,11 @@ const guarded = { secrets: cronKeys, memory: '512MiB' as const };
 const timeout = FUNCTION_TIMEOUT_SECONDS;
 
 export const cron = onRequest({ ...guarded, timeoutSeconds: timeout.cron }, endpoints.cron);
-export const worker = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.worker }, endpoints.worker);
+const maxInstances = FUNCTION_MAX_INSTANCES;
+
+export const worker = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.worker, maxInstances: maxInstances.worker }, endpoints.worker);
 export const schedule = onRequest({ ...guarded, timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.process }, endpoints.process);
+export const process = onRequest({ ...guarded, secrets: cronKeysAndPlatforms, timeoutSeconds: timeout.process, maxInstances: maxInstances.process }, endpoints.process);
 export const health = onRequest({ secrets: cronKeys, timeoutSeconds: timeout.health, cors: true }, endpoints.health);
 export const status = onRequest({ timeoutSeconds: timeout.status, cors: true }, endpoints.status);
 
@@ -35,7 +37,15 @@ export const admin = onRequest({ timeoutSeconds: timeout.admin, cors: true }, cr
 
 /** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
 export const startRequestedJobs = onDocumentWritten(
-  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: platformSecrets, timeoutSeconds: timeout.startRequestedJobs, memory: '512MiB', retry: false },
+  // retry: false: a failed run is not repeated; its jobs stay queued for the next minute's worker call.
+  {
+    document: `${START_REQUESTS_COLLECTION}/{userId}`,
+    secrets: platformSecrets,
+    timeoutSeconds: timeout.startRequestedJobs,
+    memory: '512MiB',
+    retry: false,
+    maxInstances: maxInstances.startRequestedJobs,
+  },
   async (event) => {
     if (!event.data?.after.exists) return;
     await runStartRequest(appContext(), event.params.userId);

@@ -23,7 +23,8 @@ export async function cleanupOldJobs(
   return { jobs: jobsDeleted, events: eventsDeleted };
 }
 
-async function deleteAll(db: Firestore, query: Query, pageSize: number): Promise<number> {
+/** Deletes every document the query matches, a page at a time; returns how many. */
+export async function deleteAll(db: Firestore, query: Query, pageSize: number): Promise<number> {
   let deleted = 0;
   for (;;) {
     const page = await query.select().limit(pageSize).get();

@@ -3,6 +3,7 @@ import { alertsFor, sendAlerts } from '../alerts/index.js';
 import type { AppContext } from '../context.js';
 import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
+import { deleteExpiredConnections } from '../connect/cleanup.js';
 import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
@@ -43,7 +44,7 @@ async function finishRun(
 
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
-  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; eventId: string }
+  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; deletedConnections: number; eventId: string }
   | { operation: 'reset_stale_jobs'; reset: number; failed: number; locksFreed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
@@ -74,9 +75,10 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
         retentionDays: body.retentionDays ?? ctx.config.queue.retentionDays,
         eventsCollectionPath: EVENTS_COLLECTION_PATH,
       });
-      counts.deleted = deleted.jobs + deleted.events;
+      const expired = await deleteExpiredConnections(ctx.db);
+      counts.deleted = deleted.jobs + deleted.events + expired.states + expired.pendingConnections;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
-      return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, eventId };
+      return { operation: body.operation, deletedJobs: deleted.jobs, deletedEvents: deleted.events, deletedConnections: expired.states + expired.pendingConnections, eventId };
     }
     case 'reset_stale_jobs': {
       const tooShort = maxRunMinutesProblem(body.maxRunMinutes, ctx.config.queue);
