@@ -27,6 +27,7 @@ async function seedDemoUser(db: Firestore, sandbox: Sandbox, uid: string): Promi
     userId: uid,
     providerId,
     status: 'connected',
+    connectionId: `demo-${providerId}`,
     accountId,
     accountName,
     timezone: 'UTC',
@@ -36,6 +37,7 @@ async function seedDemoUser(db: Firestore, sandbox: Sandbox, uid: string): Promi
     nextRunAt: Timestamp.fromDate(nextRunAfter('daily', new Date(now))),
     lastSyncedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
     lastSyncStatus: 'succeeded',
+    historyLoadedAt: Timestamp.fromMillis(now - 30 * DAY),
     lastRequestedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
     lastError: null,
   });
@@ -51,7 +53,7 @@ async function seedDemoUser(db: Firestore, sandbox: Sandbox, uid: string): Promi
     lastError: 'Meta Ads access has expired or was revoked (code 190, subcode 458): reconnect Meta Ads.',
   };
   // TikTok Ads: connected a few minutes ago, its two years of history a third loaded.
-  const tiktok = { ...base('tiktok', '7000000000000000001', 'Fabrikam Shoes'), lastSyncedAt: Timestamp.fromMillis(now - 4 * 60_000), lastRequestedAt: Timestamp.fromMillis(now - 5 * 60_000) };
+  const tiktok = { ...base('tiktok', '7000000000000000001', 'Fabrikam Shoes'), historyLoadedAt: null, lastSyncedAt: Timestamp.fromMillis(now - 4 * 60_000), lastRequestedAt: Timestamp.fromMillis(now - 5 * 60_000) };
 
   const writer = db.bulkWriter();
   for (const integration of [google, meta, tiktok]) {

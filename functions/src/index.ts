@@ -1,7 +1,7 @@
 import { defineSecret } from 'firebase-functions/params';
 import { onDocumentWritten } from 'firebase-functions/v2/firestore';
 import { onRequest } from 'firebase-functions/v2/https';
-import { FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
+import { FUNCTION_MAX_INSTANCES, FUNCTION_TIMEOUT_SECONDS } from './config/limits.js';
 import { SECRETS_BY_FUNCTION, type FunctionName } from './config/secrets.js';
 import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
@@ -20,9 +20,11 @@ const guarded = { memory: '512MiB' as const };
 const timeout = FUNCTION_TIMEOUT_SECONDS;
 
 export const cron = onRequest({ ...guarded, secrets: secretsOf('cron'), timeoutSeconds: timeout.cron }, endpoints.cron);
-export const worker = onRequest({ ...guarded, secrets: secretsOf('worker'), timeoutSeconds: timeout.worker }, endpoints.worker);
+const maxInstances = FUNCTION_MAX_INSTANCES;
+
+export const worker = onRequest({ ...guarded, secrets: secretsOf('worker'), timeoutSeconds: timeout.worker, maxInstances: maxInstances.worker }, endpoints.worker);
 export const schedule = onRequest({ ...guarded, secrets: secretsOf('schedule'), timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, secrets: secretsOf('process'), timeoutSeconds: timeout.process }, endpoints.process);
+export const process = onRequest({ ...guarded, secrets: secretsOf('process'), timeoutSeconds: timeout.process, maxInstances: maxInstances.process }, endpoints.process);
 export const health = onRequest({ secrets: secretsOf('health'), timeoutSeconds: timeout.health, cors: true }, endpoints.health);
 export const status = onRequest({ secrets: secretsOf('status'), timeoutSeconds: timeout.status, cors: true }, endpoints.status);
 
@@ -33,7 +35,15 @@ export const admin = onRequest({ secrets: secretsOf('admin'), timeoutSeconds: ti
 
 /** Runs a user's jobs as soon as a person asked for them (see scheduler/startNow.ts). */
 export const startRequestedJobs = onDocumentWritten(
-  { document: `${START_REQUESTS_COLLECTION}/{userId}`, secrets: secretsOf('startRequestedJobs'), timeoutSeconds: timeout.startRequestedJobs, memory: '512MiB', retry: false },
+  // retry: false: a failed run is not repeated; its jobs stay queued for the next minute's worker call.
+  {
+    document: `${START_REQUESTS_COLLECTION}/{userId}`,
+    secrets: secretsOf('startRequestedJobs'),
+    timeoutSeconds: timeout.startRequestedJobs,
+    memory: '512MiB',
+    retry: false,
+    maxInstances: maxInstances.startRequestedJobs,
+  },
   async (event) => {
     if (!event.data?.after.exists) return;
     await runStartRequest(appContext(), event.params.userId);

@@ -18,7 +18,7 @@ import { createAppContext, defaultHandlers, type AppContext } from '../../functi
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { METRIC_MONTHS_COLLECTION, METRIC_TOTALS_COLLECTION, PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
 import { checkHealth } from '../../functions/src/status/health.js';
-import { saveCredentials } from '../../functions/src/sync/store.js';
+import { credentialsRef } from '../../functions/src/sync/store.js';
 import { DEMO_PLATFORM_SECRETS } from '../localConfig.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { measure, type OperationCounts } from './firestoreOps.js';
@@ -97,7 +97,10 @@ async function seed(sandbox: Sandbox, providerId: ProviderId): Promise<string[]>
     });
   }
   await writer.close();
-  for (const userId of users) await saveCredentials(db, userId, providerId, sandbox.issueCredentials(providerId, 30 * 86_400));
+  for (const userId of users) {
+    const issued = sandbox.issueCredentials(providerId, 30 * 86_400);
+    await credentialsRef(db, userId, providerId).set({ accessToken: issued.accessToken, refreshToken: providerId === 'meta' ? null : issued.refreshToken, expiresAt: issued.expiresAt });
+  }
   return users;
 }
 

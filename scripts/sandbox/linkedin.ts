@@ -134,6 +134,7 @@ export function createLinkedInSim(): PlatformSim {
     // Never a Retry-After: LinkedIn's limits are daily and reset at midnight UTC ("Rate Limits").
     rateLimited: (_req, _seconds, ctx) => {
       const daily = ctx.state.faults('linkedin').linkedinDailyLimit;
+      if (daily === 'UNNAMED') return error(429, 'TOO_MANY_REQUESTS', 'Resource level throttle limit for calls to this resource is reached.', 101);
       return daily
         ? error(429, 'TOO_MANY_REQUESTS', `Resource level throttle ${daily} DAY limit for calls to this resource is reached.`, 101)
         : error(429, 'TOO_MANY_REQUESTS', 'Too many requests', 101);

@@ -49,9 +49,10 @@ export interface ProviderFaults {
   metaThrottleCode?: 17 | 613;
   /**
    * LinkedIn: rate-limit answers name the daily limit of the application or of the member
-   * (the user's token). Default: a short-lived throttle that names no limit.
+   * (the user's token), or (`UNNAMED`) a daily limit whose message does not say "DAY".
+   * Default: a short-lived throttle that names no limit.
    */
-  linkedinDailyLimit?: 'APPLICATION' | 'MEMBER';
+  linkedinDailyLimit?: 'APPLICATION' | 'MEMBER' | 'UNNAMED';
   /**
    * Meta: how a synchronous insights request over `metaSyncRowLimit` is refused. Default
    * "reduce-data" (HTTP 500, code 1, no subcode), the answer Meta is reported to send.

@@ -4,6 +4,7 @@ import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
 import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/firestore';
 import type { Browser, Page } from 'playwright-core';
+import { enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
@@ -218,6 +219,22 @@ describe('the Ads Hub in Chromium', () => {
     assert.ok(lastSyncAfter.toMillis() > lastSyncBefore.toMillis());
     assert.match(await card(page, 'tiktok').getByTestId('last-sync').innerText(), /just now/);
     await page.waitForFunction((before) => document.querySelector('[data-testid="total-spend"]')?.textContent === before, spendBefore);
+  });
+
+  it('a sync waiting for a rate limit says until when, in a time that does not go stale; Sync now starts it', async () => {
+    const page = userPage;
+    const resumeAt = new Date(Date.now() + 5 * 3_600_000);
+    const { jobId } = await enqueueJob(db, { userId: userUid, providerId: 'tiktok', jobType: 'scheduled-sync', runAfter: resumeAt });
+    await db.doc(`syncJobs/${jobId}`).update({ lastError: 'RateLimitJobError: TikTok Ads rate limit reached; retry in 5 h.' });
+    const job = card(page, 'tiktok').getByTestId('job-scheduled-sync');
+    await job.getByText('Sync waiting until').waitFor();
+    assert.equal(await job.getByTestId('job-waiting-reason').innerText(), 'TikTok Ads rate limit reached.');
+    assert.doesNotMatch(await job.innerText(), /retry in/);
+
+    await card(page, 'tiktok').getByRole('button', { name: 'Sync TikTok Ads now' }).click();
+    await card(page, 'tiktok').locator('[data-testid="job-scheduled-sync"][data-status="succeeded"]').waitFor({ timeout: 60_000 });
+    const done = (await db.doc(`syncJobs/${jobId}`).get()).data()!;
+    assert.deepEqual([done.status, done.priority], ['succeeded', 10]);
   });
 
   it('the sandbox revokes the grant: the card says to reconnect, in words; reconnecting fixes it', async () => {

@@ -37,7 +37,12 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByRole('heading', { name: 'Your ad platforms' }).waitFor();
 }
 
+/**
+ * Writes docs/screenshots/<name>.png only when E2E_SCREENSHOTS=1: the pictures are tracked,
+ * and an ordinary npm test must not rewrite them (they differ in pixels on every run).
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env.E2E_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   // The top bar is sticky: from the top, it sits where it belongs in a full-page picture.
   await page.evaluate(() => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { enqueueJob } from '../../functions/src/queue/index.js';
+import { circuitsCollection, enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import { ADMIN_EMAIL, dumpDatabase, idTokenFor, testConfig, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { serveHub } from '../helpers/hub.js';
@@ -88,6 +88,23 @@ describe('Sync now', () => {
     assert.ok((await fb.db.doc(`users/${user.uid}/integrations/meta`).get()).get('lastRequestedAt'));
     assert.ok((await fb.db.doc(`jobStartRequests/${user.uid}`).get()).exists);
     assert.ok(!first.text.includes('meta-secret'));
+  });
+
+  it('a sync waiting for a retry or a rate-limit reset is made due now; a platform pause is named with its end', async () => {
+    const later = Timestamp.fromMillis(Date.now() + 5 * 3_600_000);
+    const waiting = await enqueueJob(fb.db, { userId: user.uid, providerId: 'meta', jobType: 'manual-sync', runAfter: later.toDate() });
+    await fb.db.doc(`jobStartRequests/${user.uid}`).delete();
+    const before = Date.now();
+    const clicked = await call('hub/sync', user.token, { providerId: 'meta' });
+    assert.deepEqual([clicked.status, clicked.json.jobId, clicked.json.duplicate, clicked.json.pausedUntil], [202, waiting.jobId, true, null]);
+    const [job] = await allJobs(fb.db);
+    assert.ok(job!.runAfter.toMillis() <= Date.now() && job!.runAfter.toMillis() >= before - 1000, `runAfter ${job!.runAfter.toDate().toISOString()}`);
+    assert.ok((await fb.db.doc(`jobStartRequests/${user.uid}`).get()).exists, 'and its start is asked for');
+
+    await circuitsCollection(fb.db).doc('meta').set({ openUntil: later, pausedBy: 'rate-limit', lastError: 'Meta rate limit reached' });
+    const paused = await call('hub/sync', user.token, { providerId: 'meta' });
+    assert.equal(paused.status, 202);
+    assert.equal(paused.json.pausedUntil, later.toDate().toISOString());
   });
 
   it('moves a waiting scheduled sync up instead of adding one, and asks for its start', async () => {
@@ -183,6 +200,16 @@ describe('admin endpoints', () => {
     const off = await call('admin/automation', listedAdmin.token, { userId: user.uid, providerId: 'meta', automation: { enabled: false, cadence: 'daily', lookbackDays: null } });
     assert.equal(off.json.nextRunAt, null);
     assert.equal((await fb.db.doc(`users/${user.uid}/integrations/meta`).get()).get('nextRunAt'), null);
+  });
+
+  it('concurrent saves of one automation all succeed, and the stored one is one of them', async () => {
+    const cadences = ['hourly', 'every6h', 'weekly'] as const;
+    const responses = await Promise.all(
+      cadences.map((cadence) => call('admin/automation', listedAdmin.token, { userId: user.uid, providerId: 'meta', automation: { enabled: true, cadence, lookbackDays: null } })),
+    );
+    assert.deepEqual(responses.map((r) => r.status), [200, 200, 200], responses.map((r) => r.text).join('\n'));
+    const stored = (await fb.db.doc(`users/${user.uid}/integrations/meta`).get()).get('automation') as { cadence: string };
+    assert.ok((cadences as readonly string[]).includes(stored.cadence));
   });
 
   it('schedules a manual sync for all users of one platform as one fan-out job', async () => {

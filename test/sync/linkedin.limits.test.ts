@@ -94,6 +94,28 @@ describe("LinkedIn's daily limits", () => {
     assert.ok([nextMidnight(before), nextMidnight(after)].includes(waiting.runAfter.toMillis()));
   });
 
+  it('a 429 without "DAY" that outlasts the in-place waits is taken as the daily limit: the job waits for midnight UTC', async () => {
+    sandbox.setFaults('linkedin', { rateLimit: { count: 100_000 }, linkedinDailyLimit: 'UNNAMED' });
+    await connectIntegration(fb.db, sandbox, 'u1', 'linkedin');
+    await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
+    const before = Date.now();
+    // Five in-place waits of at least a second each, and the pacing slows after every 429: room beyond the usual 10 s.
+    const first = await runWorker(fb.db, workerOptions(handlers, { jobTimeoutMs: 60_000, budgetMs: 120_000 }));
+    const after = Date.now();
+    assert.deepEqual(first.jobs.map((j) => j.result), ['deferred'], first.jobs[0]?.error);
+    assert.equal(sandbox.requests('linkedin').total, 6, 'the first request and its five in-place waits, nothing more');
+    const [job] = await allJobs(fb.db);
+    assert.equal(job!.attempts, 0);
+    assert.ok([nextMidnight(before), nextMidnight(after)].includes(job!.runAfter.toMillis()), `runAfter ${job!.runAfter.toDate().toISOString()}`);
+    assert.match(job!.lastError ?? '', /daily request limit reached/);
+    assert.equal((await circuitsCollection(fb.db).doc('linkedin').get()).exists, false, 'only this connection waits');
+    const integration = (await fb.db.doc('users/u1/integrations/linkedin').get()).data()!;
+    assert.deepEqual([integration.lastSyncStatus, integration.lastError], [null, null], 'a wait is not a failed sync');
+    const second = await runWorker(fb.db, workerOptions(handlers));
+    assert.equal(second.counts.processed, 0, 'nothing runs again before midnight');
+    assert.equal(sandbox.requests('linkedin').total, 6);
+  });
+
   it('a 429 that names no daily limit is waited out in place, and the sync completes', async () => {
     sandbox.setFaults('linkedin', { rateLimit: { count: 1 } });
     await connectIntegration(fb.db, sandbox, 'u1', 'linkedin');

@@ -8,6 +8,15 @@
 /** Cloud Functions timeouts, seconds. */
 export const FUNCTION_TIMEOUT_SECONDS = { cron: 120, worker: 540, schedule: 60, process: 540, health: 30, status: 30, hub: 60, admin: 60, startRequestedJobs: 540 } as const;
 
+/**
+ * Instances at most of the functions that call the platforms. Platform pacing (requests in
+ * flight and per second) is kept per instance, so these bound the platform-wide load: at
+ * most 2 + 2 + 4 = 8 instances, 8 × 4 = 32 requests in flight per platform (docs/architecture.md,
+ * "Capacity"). Each instance serves up to 80 concurrent calls, so the worker's eight
+ * overlapping calls fit in one or two.
+ */
+export const FUNCTION_MAX_INSTANCES = { worker: 2, process: 2, startRequestedJobs: 4 } as const;
+
 /** Left of the worker function's timeout after the budget: finishing writes and the event. */
 export const WORKER_TIMEOUT_MARGIN_MS = 30_000;
 

@@ -1,4 +1,4 @@
-import { Timestamp } from 'firebase-admin/firestore';
+import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { cancelJob, lockRef } from '../queue/index.js';
@@ -18,20 +18,25 @@ export async function disconnect(ctx: AppContext, userId: string, providerId: Pr
   const ref = integrationRef(db, userId, providerId);
   const snap = await ref.get();
   if (!snap.exists) throw new NotFoundError(`${PROVIDER_LABELS[providerId]} is not connected`, 'providerId');
-  for (const jobType of LANE_JOB_TYPES) {
-    const lock = await lockRef(db, `${laneOf(jobType)}:${userId}:${providerId}`).get();
-    const jobId = lock.get('jobId') as string | undefined;
-    if (!jobId) continue;
-    try {
-      await cancelJob(db, jobId, `${PROVIDER_LABELS[providerId]} was disconnected`, ctx.config.queue.retentionDays);
-    } catch (error) {
-      // It finished on its own meanwhile: nothing left to stop.
-      if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
-    }
-  }
+  await cancelActiveSyncs(db, userId, providerId, `${PROVIDER_LABELS[providerId]} was disconnected`, ctx.config.queue.retentionDays);
   const batch = db.batch();
   batch.update(ref, { status: 'disconnected', nextRunAt: null, lastError: null, lastRequestedAt: Timestamp.now() });
   batch.delete(credentialsRef(db, userId, providerId));
   batch.delete(pendingConnectionRef(db, userId, providerId));
   await batch.commit();
+}
+
+/** Cancels the integration's active jobs in both lanes (the sync and the backfill). */
+export async function cancelActiveSyncs(db: Firestore, userId: string, providerId: ProviderId, reason: string, retentionDays?: number): Promise<void> {
+  for (const jobType of LANE_JOB_TYPES) {
+    const lock = await lockRef(db, `${laneOf(jobType)}:${userId}:${providerId}`).get();
+    const jobId = lock.get('jobId') as string | undefined;
+    if (!jobId) continue;
+    try {
+      await cancelJob(db, jobId, reason, retentionDays);
+    } catch (error) {
+      // It finished on its own meanwhile: nothing left to stop.
+      if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { FieldValue, Timestamp, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, InvalidInputError, UnavailableError, UpstreamError } from '../errors.js';
@@ -22,13 +22,15 @@ import {
   type SyncJobType,
 } from '../schema/index.js';
 import { credentialsRef, integrationRef } from '../sync/store.js';
+import { cancelActiveSyncs } from './disconnect.js';
 
 const STATE_TTL_MS = 10 * 60_000;
 /** A new account's recent weeks load first, beside the backfill, so the chart fills in seconds. */
 const RECENT_DAYS_FIRST = 30;
 const PENDING_TTL_MS = 30 * 60_000;
 
-export const oauthStateRef = (db: Firestore, state: string) => db.collection('oauthStates').doc(state);
+const oauthStatesCollection = (db: Firestore) => db.collection('oauthStates');
+export const oauthStateRef = (db: Firestore, state: string) => oauthStatesCollection(db).doc(state);
 export const pendingConnectionRef = (db: Firestore, userId: string, providerId: ProviderId) =>
   db.collection('pendingConnections').doc(`${userId}__${providerId}`);
 
@@ -52,9 +54,16 @@ function platformFailure(providerId: ProviderId, error: unknown): never {
   throw error;
 }
 
+/** Live states one person may hold: enough for a few platforms and retries, not a pile of them. */
+export const MAX_STATES_PER_USER = 10;
+
 /** Step 1: a single-use state tied to this user, and the platform's authorize page to send them to. */
 export async function startConnect(ctx: AppContext, userId: string, providerId: ProviderId): Promise<ConnectStartResponse> {
   const { platform, redirectUri } = authorizationFor(ctx, providerId);
+  const live = await oauthStatesCollection(ctx.db).where('userId', '==', userId).where('expiresAt', '>', Timestamp.now()).count().get();
+  if (live.data().count >= MAX_STATES_PER_USER) {
+    throw new ConflictError(`too many connections in progress: finish one, or start again in ${STATE_TTL_MS / 60_000} minutes`, 'providerId');
+  }
   const state = randomBytes(24).toString('base64url');
   await oauthStateRef(ctx.db, state).create({
     userId,
@@ -108,9 +117,11 @@ export async function completeConnect(ctx: AppContext, userId: string, body: Con
 
 /**
  * Step 3: the picked account becomes the integration, the tokens move to the credentials
- * store, and history starts loading at once: for a new account an initial backfill plus a
- * sync of the last 30 days (so the charts fill in seconds while the two years load), a
- * manual sync when the same account is reconnected after it had synced.
+ * store, and history starts loading at once. Unless this account's history is already
+ * loaded (historyLoadedAt), an initial backfill plus a sync of the last 30 days (so the
+ * charts fill in seconds while the two years load); otherwise a manual sync to catch up.
+ * A different account than before is a new connection: the old account's jobs are
+ * cancelled first, and a new connectionId stops anything they still do from landing.
  */
 export async function selectAccount(ctx: AppContext, userId: string, body: SelectAccountBody): Promise<EnqueuedJobResponse> {
   const { db } = ctx;
@@ -124,8 +135,14 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
   if (!account) throw new InvalidInputError('accountId is not an account this connection reaches', 'accountId');
 
   const existing = existingSnap.exists ? integrationDocumentSchema.parse(existingSnap.data()) : null;
-  const sameAccount = existing?.accountId === account.id && existing.lastSyncedAt !== null;
-  const jobType: SyncJobType = sameAccount ? 'manual-sync' : 'initial-backfill';
+  const sameAccount = existing !== null && existing.accountId === account.id;
+  if (existing && !sameAccount) {
+    await cancelActiveSyncs(db, userId, body.providerId, `${PROVIDER_LABELS[body.providerId]} was connected to another account`, ctx.config.queue.retentionDays);
+  }
+  // The same account, still connected, stays the same connection: its running jobs are this connection's.
+  const connectionId = sameAccount && existing.status !== 'disconnected' && existing.connectionId ? existing.connectionId : randomUUID();
+  const historyLoaded = sameAccount && existing.historyLoadedAt !== null;
+  const jobType: SyncJobType = historyLoaded ? 'manual-sync' : 'initial-backfill';
   const automation = existing?.automation ?? DEFAULT_AUTOMATION;
   const nextRunAt = nextRunFor(automation, new Date());
   const now = Timestamp.now();
@@ -134,14 +151,17 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
       userId,
       providerId: body.providerId,
       status: 'connected',
+      connectionId,
       accountId: account.id,
       accountName: account.name,
       timezone: account.timezone,
+      currency: sameAccount ? existing.currency : null,
       loginCustomerId: account.managerId,
       automation,
       nextRunAt: nextRunAt ? Timestamp.fromDate(nextRunAt) : null,
       lastSyncedAt: sameAccount ? existing.lastSyncedAt : null,
       lastSyncStatus: sameAccount ? existing.lastSyncStatus : null,
+      historyLoadedAt: sameAccount ? existing.historyLoadedAt : null,
       lastRequestedAt: now,
       lastError: null,
     });
@@ -152,7 +172,7 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
   const { maxAttempts } = ctx.config.queue;
   const result = await enqueueJob(db, { userId, providerId: body.providerId, jobType, alsoWrite: writes }, maxAttempts);
   if (result.duplicate) {
-    // The job already active covers the history; the connection itself still has to land.
+    // The job already active is this account's: it covers the request; the connection itself still has to land.
     const batch = db.batch();
     writes(batch);
     await batch.commit();
@@ -165,5 +185,5 @@ export async function selectAccount(ctx: AppContext, userId: string, body: Selec
       maxAttempts,
     );
   }
-  return { jobId: result.jobId, jobType, duplicate: result.duplicate };
+  return { jobId: result.jobId, jobType, duplicate: result.duplicate, pausedUntil: null };
 }

@@ -11,9 +11,13 @@ import { integrationRef } from '../sync/store.js';
  */
 export async function setAutomation(ctx: AppContext, userId: string, providerId: ProviderId, automation: Automation): Promise<AutomationResponse> {
   const ref = integrationRef(ctx.db, userId, providerId);
-  const snap = await ref.get();
-  if (!snap.exists) throw new NotFoundError(`user ${userId} has no ${PROVIDER_LABELS[providerId]} integration`, 'providerId');
   const nextRunAt = nextRunFor(automation, new Date());
-  await ref.update({ automation, nextRunAt: nextRunAt ? Timestamp.fromDate(nextRunAt) : null }, { lastUpdateTime: snap.updateTime! });
+  // A transaction, not a fenced update: a concurrent write (another save, a sync's result)
+  // makes it read again and retry instead of failing; the last save wins.
+  await ctx.db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (!snap.exists) throw new NotFoundError(`user ${userId} has no ${PROVIDER_LABELS[providerId]} integration`, 'providerId');
+    tx.update(ref, { automation, nextRunAt: nextRunAt ? Timestamp.fromDate(nextRunAt) : null });
+  });
   return { automation, nextRunAt: nextRunAt?.toISOString() ?? null };
 }

@@ -1,15 +1,17 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { enqueueJob } from '../queue/index.js';
+import { circuitsCollection, enqueueJob } from '../queue/index.js';
 import { requestStart } from '../scheduler/startNow.js';
 import { DEFAULT_PRIORITY, PROVIDER_LABELS, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
 import { integrationRef } from '../sync/store.js';
 
 /**
  * A user's "Sync now": enqueues a manual sync (never syncs in the request) and asks for an
- * immediate start. While one is active the answer is that job, and a scheduled sync still
- * waiting in the queue is moved up to manual priority instead of getting a sibling.
+ * immediate start. While one is active the answer is that job, and one still waiting in the
+ * queue (a scheduled sync, a retry's backoff, a rate-limit deferral) is moved up to manual
+ * priority and made due now instead of getting a sibling. A platform paused for its own
+ * limit holds every job until the pause ends: the answer says until when.
  */
 export async function syncNow(ctx: AppContext, userId: string, providerId: ProviderId): Promise<EnqueuedJobResponse> {
   const { db } = ctx;
@@ -28,6 +30,7 @@ export async function syncNow(ctx: AppContext, userId: string, providerId: Provi
       providerId,
       jobType: 'manual-sync',
       priority: DEFAULT_PRIORITY['manual-sync'],
+      bringForward: true,
       alsoWrite: (batch) => {
         batch.update(ref, { lastRequestedAt: now });
         requestStart(batch, db, userId);
@@ -36,11 +39,13 @@ export async function syncNow(ctx: AppContext, userId: string, providerId: Provi
     ctx.config.queue.maxAttempts,
   );
   if (result.duplicate && result.priorityRaised) {
-    // A waiting scheduled sync now carries a person's request: start it too.
+    // A waiting job now carries a person's request: start it too.
     const batch = db.batch();
     batch.update(ref, { lastRequestedAt: now });
     requestStart(batch, db, userId);
     await batch.commit();
   }
-  return { jobId: result.jobId, jobType: 'manual-sync', duplicate: result.duplicate };
+  const openUntil = ((await circuitsCollection(db).doc(providerId).get()).get('openUntil') as Timestamp | null | undefined)?.toMillis() ?? 0;
+  const pausedUntil = openUntil > Date.now() ? new Date(openUntil).toISOString() : null;
+  return { jobId: result.jobId, jobType: 'manual-sync', duplicate: result.duplicate, pausedUntil };
 }

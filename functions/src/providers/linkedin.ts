@@ -53,20 +53,31 @@ export function checkLinkedInResponse(res: ApiResponse): void {
     if (hinted !== null) throw new RateLimitedError(PROVIDER, hinted);
     // Limits are per day and reset at midnight UTC, without a Retry-After (LinkedIn "Rate
     // Limits"); the message names the DAY limit and whose it is (PostHog PR #64614).
-    if (/\bDAY limit\b/i.test(message)) {
-      const now = Date.now();
-      const resumeAt = nextUtcMidnight(now);
-      throw new RateLimitedError(PROVIDER, resumeAt - now, {
-        scope: /\bMEMBER\b/i.test(message) ? 'connection' : 'platform',
-        limit: 'daily request limit reached (it resets at midnight UTC)',
-        resumeAt,
-      });
-    }
-    // "In rare cases ... a 429 response as part of infrastructure protection": the client's floor.
-    throw new RateLimitedError(PROVIDER, 0);
+    if (/\bDAY limit\b/i.test(message)) throw dailyLimitReached(/\bMEMBER\b/i.test(message) ? 'connection' : 'platform');
+    // "In rare cases ... a 429 response as part of infrastructure protection": the client's
+    // floor, waited out in place; still refused after those waits, see unnamedLimitAsDaily.
+    throw new RateLimitedError(PROVIDER, 0, { limit: UNNAMED_LIMIT });
   }
   if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}: ${message}`);
   throw new PermanentError(PROVIDER, `HTTP ${res.status}: ${message}`);
+}
+
+const UNNAMED_LIMIT = 'rate limit reached';
+
+function dailyLimitReached(scope: 'connection' | 'platform'): RateLimitedError {
+  const now = Date.now();
+  const resumeAt = nextUtcMidnight(now);
+  return new RateLimitedError(PROVIDER, resumeAt - now, { scope, limit: 'daily request limit reached (it resets at midnight UTC)', resumeAt });
+}
+
+/**
+ * LinkedIn's daily limits do not always say "DAY" ({"serviceErrorCode":101,"message":"Resource
+ * level throttle limit for calls to this resource is reached."}, Automattic/wp-calypso#32007):
+ * a 429 without Retry-After that outlasts the in-place waits is taken as this connection's
+ * daily limit, so the job waits for midnight UTC instead of coming back every second.
+ */
+export function unnamedLimitAsDaily(error: unknown): unknown {
+  return error instanceof RateLimitedError && error.scope === 'request' && error.details.limit === UNNAMED_LIMIT ? dailyLimitReached('connection') : error;
 }
 
 const accountSchema = z.object({ currency: z.string() });
@@ -138,7 +149,11 @@ export class LinkedInConnector implements Connector {
           'LinkedIn-Version': API_VERSIONS.linkedin.version,
           'X-Restli-Protocol-Version': '2.0.0',
         };
-        return (await this.http.send({ method: 'GET', url: `${this.apiBase}${pathAndQuery}`, headers }, checkLinkedInResponse, ctx)).body;
+        try {
+          return (await this.http.send({ method: 'GET', url: `${this.apiBase}${pathAndQuery}`, headers }, checkLinkedInResponse, ctx)).body;
+        } catch (error) {
+          throw unnamedLimitAsDaily(error);
+        }
       });
 
     const currency = parseBody(PROVIDER, accountSchema, await get(`/adAccounts/${accountId}`), 'ad account').currency;

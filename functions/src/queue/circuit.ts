@@ -145,10 +145,24 @@ export class CircuitView {
     if (!isOpen(state)) state.openUntil = null;
   }
 
-  /** Pauses the provider until a platform limit resets (see pauseProvider): its jobs are not claimed here from now on. */
+  /**
+   * Pauses the provider until a platform limit resets (see pauseProvider): its jobs are not
+   * claimed here from now on. Every job that meets the limit asks for the same pause: the
+   * document is written only when the pause known here ends earlier (one hot document,
+   * at most one write a second).
+   */
   async pause(providerId: ProviderId, until: Date, reason: string): Promise<void> {
-    await pauseProvider(this.db, providerId, until, reason);
+    const state = this.states.get(providerId);
     this.openedHere.add(providerId);
+    if (state && (state.openUntil?.getTime() ?? 0) >= until.getTime()) return;
+    const before = state?.openUntil ?? null;
+    if (state) state.openUntil = until;
+    try {
+      await pauseProvider(this.db, providerId, until, reason);
+    } catch (error) {
+      if (state && state.openUntil === until) state.openUntil = before;
+      throw error;
+    }
   }
 
   /** Returns true when this failure opened the circuit. */

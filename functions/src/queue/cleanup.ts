@@ -41,7 +41,7 @@ export async function cleanupOldJobs(db: Firestore, options: CleanupOptions): Pr
   const jobs = FINISHED_STATUSES.map((status) => ({ query: jobsCollection(db).where('status', '==', status).where('finishedAt', '<', cutoff), field: 'finishedAt' }));
   const events = { query: db.collection(options.eventsCollectionPath).where('at', '<', cutoff), field: 'at' };
   const expired = (options.expiringCollectionPaths ?? []).map((path) => ({ query: db.collection(path).where('expireAt', '<', Timestamp.now()), field: 'expireAt' }));
-  const run = (queries: { query: Query; field: string }[]) => Promise.all(queries.map(({ query, field }) => deleteAll(db, query, field, pageSize, deadline, now)));
+  const run = (queries: { query: Query; field: string }[]) => Promise.all(queries.map(({ query, field }) => deleteAll(db, query, { field, pageSize, deadline, now })));
   const [jobsDeleted, eventsDeleted, expiredDeleted] = await Promise.all([run(jobs), run([events]), run(expired)]);
   const total = (results: { deleted: number }[]) => results.reduce((sum, r) => sum + r.deleted, 0);
   return {
@@ -53,19 +53,21 @@ export async function cleanupOldJobs(db: Firestore, options: CleanupOptions): Pr
 }
 
 /**
- * Pages through the query in the order of its range field with a cursor, so no page scans
- * the index entries of documents deleted before it, and reads the next page while the
- * deletes of the last one are in flight (at most one page ahead, so the budget holds).
- * Measured on the emulator with 32,000 documents: see docs/benchmarks.md.
+ * Deletes what the query matches, a page at a time, in the order of its range field `field`
+ * with a cursor, so no page scans the index entries of documents deleted before it; reads the
+ * next page while the deletes of the last one are in flight (at most one page ahead, so a
+ * budget holds). Each delete is fenced on the update time read. Measured on the emulator with
+ * 32,000 documents: see docs/benchmarks.md.
  */
-async function deleteAll(
+export async function deleteAll(
   db: Firestore,
   query: Query,
-  field: string,
-  pageSize: number,
-  deadline: number,
-  now: () => number,
+  options: { field: string; pageSize?: number; deadline?: number; now?: () => number },
 ): Promise<{ deleted: number; complete: boolean }> {
+  const { field } = options;
+  const pageSize = options.pageSize ?? 1_000;
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const now = options.now ?? Date.now;
   const writer = db.bulkWriter();
   let deleted = 0;
   let failed = 0;

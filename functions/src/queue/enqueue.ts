@@ -24,12 +24,17 @@ export interface EnqueueRequest {
   dedupeKey?: string;
   /** Extra writes committed atomically with the new job (not applied to a duplicate). */
   alsoWrite?: (batch: WriteBatch) => void;
+  /**
+   * A person is waiting: a duplicate still queued is moved up to `priority` and, when it
+   * waits for a later runAfter (a retry's backoff, a rate-limit deferral), made due now.
+   */
+  bringForward?: boolean;
 }
 
 export interface EnqueueResult {
   jobId: string;
   duplicate: boolean;
-  /** A duplicate whose priority was raised to the request's. */
+  /** A duplicate whose priority was raised to the request's, or (bringForward) made due now. */
   priorityRaised: boolean;
 }
 
@@ -49,6 +54,7 @@ export function newJobDocument(req: EnqueueRequest, defaultMaxAttempts: number, 
     runAfter: req.runAfter ? Timestamp.fromDate(req.runAfter) : now,
     attempts: 0,
     maxAttempts: req.maxAttempts ?? defaultMaxAttempts,
+    deferrals: 0,
     lease: null,
     window: req.window ?? null,
     progress: null,
@@ -92,17 +98,22 @@ export async function enqueueJob(db: Firestore, req: EnqueueRequest, defaultMaxA
     // A lock whose job is gone or finished is freed, and the enqueue tries again.
     if (await releaseIfOrphaned(db, held, existing)) continue;
     if (!existing?.exists) continue;
-    const priorityRaised = req.priority !== undefined && (await raisePriority(existing, req.priority));
+    const priorityRaised = await moveUp(existing, req);
     return { jobId: existing.id, duplicate: true, priorityRaised };
   }
   throw new Error(`enqueue of ${key} kept racing with jobs finishing; try again`);
 }
 
-/** A person asking for a sync while a nightly one waits: move the waiting job up. */
-async function raisePriority(snap: DocumentSnapshot, priority: number): Promise<boolean> {
-  if (snap.get('status') !== 'queued' || (snap.get('priority') as number) >= priority) return false;
+/** A person asking for a sync while a nightly one (or a retry) waits: move the waiting job up. */
+async function moveUp(snap: DocumentSnapshot, req: EnqueueRequest): Promise<boolean> {
+  if (snap.get('status') !== 'queued') return false;
+  const now = Timestamp.now();
+  const update: Record<string, unknown> = {};
+  if (req.priority !== undefined && (snap.get('priority') as number) < req.priority) update.priority = req.priority;
+  if (req.bringForward && (snap.get('runAfter') as Timestamp).toMillis() > now.toMillis()) update.runAfter = now;
+  if (Object.keys(update).length === 0) return false;
   try {
-    await snap.ref.update({ priority, updatedAt: Timestamp.now() }, { lastUpdateTime: snap.updateTime! });
+    await snap.ref.update({ ...update, updatedAt: now }, { lastUpdateTime: snap.updateTime! });
     return true;
   } catch (error) {
     if (hasCode(error, GRPC.FAILED_PRECONDITION)) return false;

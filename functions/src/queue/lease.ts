@@ -2,7 +2,7 @@ import { FieldValue, Timestamp, type DocumentReference, type Firestore, type Wri
 import type { Job, JobPayload, Progress } from '../schema/index.js';
 import { backoffDelayMs, type RetryPolicy } from './backoff.js';
 import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
-import { LeaseLostError, PermanentJobError, RetryableJobError, errorMessage, type RateLimitJobError } from './errors.js';
+import { LeaseLostError, PermanentJobError, RateLimitJobError, RetryableJobError, errorMessage } from './errors.js';
 import { DEFAULT_RETENTION_DAYS, expiryAfter } from './retention.js';
 
 export type FailureOutcome = 'retried' | 'failed' | 'deferred';
@@ -90,7 +90,7 @@ export class JobLease {
    * first of the rest), so a long job that keeps advancing is never failed for its length.
    */
   async checkpoint(progress: Progress, payload: JobPayload): Promise<void> {
-    await this.write({ progress, payload, attempts: 1, lease: this.lease() }, 'progress');
+    await this.write({ progress, payload, attempts: 1, deferrals: 0, lease: this.lease() }, 'progress');
     this.attempts = 1;
   }
 
@@ -114,18 +114,22 @@ export class JobLease {
    * backfill chunks) or after a delay (a report the platform is still preparing).
    */
   async continueWith(payload: JobPayload, delayMs = 0): Promise<void> {
-    await this.write({ status: 'queued', lease: null, payload, attempts: 0, runAfter: Timestamp.fromMillis(Date.now() + delayMs) }, 'outcome');
+    await this.write({ status: 'queued', lease: null, payload, attempts: 0, deferrals: 0, runAfter: Timestamp.fromMillis(Date.now() + delayMs) }, 'outcome');
   }
 
-  /** Back to the queue until a platform's limit resets, giving back the attempt the claim took. */
+  /**
+   * Back to the queue until a platform's limit resets, giving back the attempt the claim
+   * took and counting the deferral (the worker stops deferring past its maxDeferrals).
+   */
   async defer(error: RateLimitJobError): Promise<'deferred'> {
     await this.write(
       {
-      status: 'queued',
-      lease: null,
-      lastError: errorMessage(error),
-      attempts: FieldValue.increment(-1),
-      runAfter: Timestamp.fromDate(error.resumeAt),
+        status: 'queued',
+        lease: null,
+        lastError: errorMessage(error),
+        attempts: FieldValue.increment(-1),
+        deferrals: FieldValue.increment(1),
+        runAfter: Timestamp.fromDate(error.resumeAt),
       },
       'outcome',
     );
@@ -146,6 +150,8 @@ export class JobLease {
     const delay = Math.max(
       backoffDelayMs(this.attempts, retry),
       error instanceof RetryableJobError ? (error.retryAfterMs ?? 0) : 0,
+      // A rate limit no longer deferred still waits for its reset.
+      error instanceof RateLimitJobError ? error.resumeAt.getTime() - Date.now() : 0,
     );
     await this.write({ status: 'queued', lease: null, lastError: message, runAfter: Timestamp.fromMillis(Date.now() + delay) }, 'outcome');
     return 'retried';

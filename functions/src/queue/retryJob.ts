@@ -19,7 +19,7 @@ export async function retryJob(db: Firestore, jobId: string, alsoWrite?: (batch:
   batch.create(lockRef(db, dedupeKey), { jobId, createdAt: FieldValue.serverTimestamp() });
   batch.update(
     ref,
-    { status: 'queued', attempts: 0, lease: null, runAfter: FieldValue.serverTimestamp(), finishedAt: null, expireAt: null, updatedAt: FieldValue.serverTimestamp() },
+    { status: 'queued', attempts: 0, deferrals: 0, lease: null, runAfter: FieldValue.serverTimestamp(), finishedAt: null, expireAt: null, updatedAt: FieldValue.serverTimestamp() },
     { lastUpdateTime: snap.updateTime! },
   );
   alsoWrite?.(batch, snap.get('userId') as string);

@@ -31,6 +31,12 @@ export interface WorkerOptions {
   /** How long a finished job is kept (its `expireAt`). Default 7 days. */
   retentionDays?: number;
   retry: RetryPolicy;
+  /**
+   * Rate-limit deferrals a job may take in a row without progress; past them a rate limit
+   * is a failure like any other (attempt spent, circuit counted), so a limit that never
+   * resets cannot keep a job queued forever. Default 10.
+   */
+  maxDeferrals?: number;
   circuit: CircuitPolicy;
   handlers: HandlerRegistry;
   /** The clock the time budget runs on. Default Date.now. */
@@ -48,6 +54,8 @@ export interface WorkerReport {
   jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string; reason?: string }[];
   durationMs: number;
 }
+
+const DEFAULT_MAX_DEFERRALS = 10;
 
 /** Outcome writes are retried through short Firestore hiccups before the job is left to the stale reset. */
 const OUTCOME_WRITE_RETRIES = 3;
@@ -161,16 +169,17 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         if (job.providerId) trialsTaken.delete(job.providerId);
         return;
       }
-      entry.result = await writeOutcome(() => (error instanceof RateLimitJobError ? lease.defer(error) : lease.fail(error, options.retry)));
-      // A deferred job is counted as retried: it runs again, later.
+      const deferrable = error instanceof RateLimitJobError && job.deferrals < (options.maxDeferrals ?? DEFAULT_MAX_DEFERRALS) ? error : null;
+      entry.result = await writeOutcome(() => (deferrable ? lease.defer(deferrable) : lease.fail(error, options.retry)));
       if (entry.result === 'failed') counts.failed++;
+      else if (entry.result === 'deferred') counts.deferred++;
       else counts.retried++;
       const providerId = job.providerId;
-      if (error instanceof RateLimitJobError) {
+      if (deferrable) {
         // Waiting for a platform's reset is not a failure of the provider: no circuit count.
         if (providerId) trialsTaken.delete(providerId);
-        if (error.pauseProvider && providerId) {
-          await bookkeeping('pause', job, () => circuits.pause(providerId, error.resumeAt, entry.error!));
+        if (deferrable.pauseProvider && providerId) {
+          await bookkeeping('pause', job, () => circuits.pause(providerId, deferrable.resumeAt, entry.error!));
         }
       } else if (providerId && error instanceof PermanentJobError) {
         // Says nothing about the platform's health: a half-open provider may try another job.

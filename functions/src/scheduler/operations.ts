@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { runRecorded, sideTaskFailed } from '../logs.js';
+import { deleteExpiredConnections } from '../connect/cleanup.js';
 import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
@@ -65,7 +66,7 @@ async function sweepObservations(ctx: AppContext, staleReset: { reset: number; f
 
 export type CronResult =
   | { operation: 'process_all_users'; jobId: string; duplicate: boolean; eventId: string }
-  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; deletedExpired: number; complete: boolean; eventId: string }
+  | { operation: 'cleanup_old_jobs'; deletedJobs: number; deletedEvents: number; deletedExpired: number; deletedConnections: number; complete: boolean; eventId: string }
   | { operation: 'reset_stale_jobs'; reset: number; failed: number; locksFreed: number; eventId: string };
 
 export async function runCronOperation(ctx: AppContext, body: CronBody): Promise<CronResult> {
@@ -98,13 +99,16 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
         expiringCollectionPaths: EXPIRING_COLLECTION_PATHS,
         budgetMs: CLEANUP_BUDGET_MS,
       });
-      counts.deleted = deleted.jobs + deleted.events + deleted.expired;
+      const expired = await deleteExpiredConnections(ctx.db);
+      const deletedConnections = expired.states + expired.pendingConnections;
+      counts.deleted = deleted.jobs + deleted.events + deleted.expired + deletedConnections;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
       return {
         operation: body.operation,
         deletedJobs: deleted.jobs,
         deletedEvents: deleted.events,
         deletedExpired: deleted.expired,
+        deletedConnections,
         complete: deleted.complete,
         eventId,
       };

@@ -11,6 +11,8 @@ export const eventCountsSchema = z.object({
   duplicates: z.number().int(),
   failed: z.number().int(),
   retried: z.number().int(),
+  /** Jobs sent back to wait for a platform's rate limit to reset (no attempt spent). */
+  deferred: z.number().int().default(0),
   reset: z.number().int(),
   deleted: z.number().int(),
   /** Metric rows written (in the days that changed), the documents holding them, and platform API calls made by the run's sync jobs. */
@@ -22,7 +24,7 @@ export const eventCountsSchema = z.object({
 export type EventCounts = z.infer<typeof eventCountsSchema>;
 
 export function emptyCounts(): EventCounts {
-  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, reset: 0, deleted: 0, rowsWritten: 0, documentsWritten: 0, apiCalls: 0 };
+  return { processed: 0, succeeded: 0, queued: 0, duplicates: 0, failed: 0, retried: 0, deferred: 0, reset: 0, deleted: 0, rowsWritten: 0, documentsWritten: 0, apiCalls: 0 };
 }
 
 export const schedulerEventSchema = z.object({

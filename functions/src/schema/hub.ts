@@ -52,6 +52,8 @@ export const enqueuedJobResponseSchema = z.object({
   jobType: syncJobTypeSchema,
   /** True when an active job of the same kind already existed: this is that job. */
   duplicate: z.boolean(),
+  /** The platform is paused for a limit of its own until then (ISO time): the job starts after it. */
+  pausedUntil: z.string().nullable().default(null),
 });
 export type EnqueuedJobResponse = z.infer<typeof enqueuedJobResponseSchema>;
 

@@ -38,11 +38,22 @@ export const integrationDocumentSchema = z.object({
    * deployment's GOOGLE_ADS_LOGIN_CUSTOMER_ID.
    */
   loginCustomerId: z.string().regex(/^\d{10}$/).nullable().default(null),
+  /**
+   * This connection's generation, new at every account pick (null on integrations made
+   * before it existed): a job writes to the integration and its tokens only while it holds.
+   */
+  connectionId: z.string().nullable().default(null),
   automation: automationSchema,
   nextRunAt: timestampSchema.nullable(),
   lastSyncedAt: timestampSchema.nullable(),
   lastSyncStatus: z.enum(['succeeded', 'failed']).nullable(),
   lastRequestedAt: timestampSchema.nullable(),
+  /**
+   * When this account's initial backfill completed; null while its history is not fully
+   * loaded (a reconnect of the same account then loads it again, rows already stored are
+   * not rewritten).
+   */
+  historyLoadedAt: timestampSchema.nullable().default(null),
   lastError: z.string().nullable(),
   /** Owner and provider, denormalized so collection-group queries need no extra reads. */
   userId: z.string(),

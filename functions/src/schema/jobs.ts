@@ -69,6 +69,12 @@ export const jobDocumentSchema = z.object({
   runAfter: timestampSchema,
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
+  /**
+   * Rate-limit deferrals since the job last made progress. A deferral gives the attempt
+   * back, so this bounds them: past the worker's maxDeferrals a rate limit counts as a
+   * failure (attempt spent, circuit counted).
+   */
+  deferrals: z.number().int().min(0).default(0),
   lease: leaseSchema.nullable(),
   window: dateWindowSchema.nullable(),
   progress: progressSchema.nullable(),

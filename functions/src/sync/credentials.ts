@@ -3,7 +3,8 @@ import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from 'fi
 import { AuthExpiredError, TransientError, type CredentialRefresher } from '../providers/index.js';
 import { GRPC, hasCode } from '../queue/index.js';
 import { providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
-import { credentialsRef, saveCredentials } from './store.js';
+import { ConnectionChangedError, storeRefreshedCredentials } from './connection.js';
+import { credentialsRef } from './store.js';
 
 export interface RefreshOptions {
   /** How long a refresh holds the credentials without renewing its lease. Default 10 s. */
@@ -73,7 +74,8 @@ export class StoredCredentialRefresher implements CredentialRefresher {
         await sleep(pollMs, undefined, { signal });
         continue;
       }
-      if (!snap.exists) return this.refreshHolding(stale, refreshAtPlatform, null);
+      // Deleted by a disconnect: refreshing now would only bring the tokens back.
+      if (!snap.exists) throw new ConnectionChangedError(this.providerId, 'was disconnected');
       try {
         const taken = await this.ref.update({ refreshingUntil: Timestamp.fromMillis(Date.now() + leaseMs) }, { lastUpdateTime: snap.updateTime! });
         return await this.refreshHolding(stale, refreshAtPlatform, taken.writeTime);
@@ -85,9 +87,9 @@ export class StoredCredentialRefresher implements CredentialRefresher {
   }
 
   /** Calls the platform while renewing the lease (version: the lease write's update time). */
-  private async refreshHolding(stale: ProviderCredentials, refreshAtPlatform: () => Promise<ProviderCredentials>, version: Timestamp | null): Promise<ProviderCredentials> {
+  private async refreshHolding(stale: ProviderCredentials, refreshAtPlatform: () => Promise<ProviderCredentials>, version: Timestamp): Promise<ProviderCredentials> {
     const { signal, leaseMs } = this.options;
-    let held = version;
+    let held: Timestamp | null = version;
     let renewing: Promise<unknown> = Promise.resolve();
     const renew = setInterval(() => {
       if (!held) return;
@@ -113,9 +115,9 @@ export class StoredCredentialRefresher implements CredentialRefresher {
     clearInterval(renew);
     await renewing;
     // Stored at once, even when the job has timed out meanwhile: the platform may have
-    // spent the old refresh token. The whole-document write also releases the lease.
-    await saveCredentials(this.db, this.userId, this.providerId, fresh);
+    // spent the old refresh token. Never over a disconnect or a newer connection's tokens.
+    const current = await storeRefreshedCredentials(this.db, this.userId, this.providerId, stale, fresh);
     signal?.throwIfAborted();
-    return fresh;
+    return current;
   }
 }

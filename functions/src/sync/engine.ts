@@ -3,7 +3,8 @@ import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../prov
 import { PermanentError } from '../providers/index.js';
 import type { PendingReport, ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
 import { StoredCredentialRefresher } from './credentials.js';
-import { readExistingMetrics, saveAccountCurrency, writeMetrics, type WriteOptions } from './store.js';
+import { saveAccountCurrency } from './connection.js';
+import { readExistingMetrics, writeMetrics, type WriteOptions } from './store.js';
 
 export interface SyncWindowRequest {
   userId: string;
@@ -20,6 +21,8 @@ export interface SyncWindowRequest {
   currency?: string | null;
   /** Google Ads: the connection's manager account (login-customer-id). */
   loginCustomerId?: string | null;
+  /** The integration's connectionId when the job started: a learnt currency is stored only while it still holds. */
+  connectionId?: string | null;
 }
 
 export interface SyncWindowResult {
@@ -84,7 +87,10 @@ export async function syncWindow(
   const refreshed = results.map((r) => r.credentials).filter((c) => c !== undefined).at(-1);
   // Kept with the connection, so the platform is asked once, not on every sync.
   const currency = results.map((r) => r.accountCurrency).find((c) => c !== undefined);
-  if (currency && currency !== request.currency) await saveAccountCurrency(db, request.userId, request.providerId, currency);
+  if (currency && currency !== request.currency) {
+    const { userId, providerId, accountId } = request;
+    await saveAccountCurrency(db, { userId, providerId, accountId, connectionId: request.connectionId ?? null }, currency);
+  }
 
   // Rows arrive validated: each connector checks them against metricRowSchema and names a bad record.
   const rows = results.flatMap((r) => r.rows);

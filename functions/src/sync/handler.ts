@@ -11,7 +11,8 @@ import {
 import { z } from 'zod';
 import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, pendingReportSchema, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
-import { loadIntegration, recordSyncResult, type WriteOptions } from './store.js';
+import { ConnectionChangedError, recordHistoryLoaded, recordSyncResult, type JobConnection } from './connection.js';
+import { loadIntegration, type WriteOptions } from './store.js';
 import { RESTATEMENT_DAYS, backfillChunks, lookbackWindow } from './window.js';
 
 export interface SyncHandlerOptions {
@@ -30,9 +31,7 @@ export interface SyncHandlerOptions {
   writeOptions?: WriteOptions;
 }
 
-interface Prepared {
-  userId: string;
-  providerId: ProviderId;
+interface Prepared extends JobConnection {
   accountId: string;
   timezone: string;
   currency: string | null;
@@ -50,18 +49,21 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
     const missing = options.missingSettings?.[providerId] ?? [];
     throw new PermanentJobError(`${label} is not configured on the server${missing.length > 0 ? `: set ${missing.join(', ')}` : ''}`);
   }
-  const { integration, credentials } = await loadIntegration(db, job.userId, providerId);
+  const { integration, credentials, version } = await loadIntegration(db, job.userId, providerId);
   if (!integration) throw new PermanentJobError(`${label} is not connected for user ${job.userId}`);
   if (integration.status === 'disconnected') throw new PermanentJobError(`${label} was disconnected; nothing to sync`);
   if (!integration.accountId || !credentials) {
     const message = `${label} has no stored account or credentials: reconnect ${label}.`;
-    await recordSyncResult(db, job.userId, providerId, { ok: false, error: message, disconnect: true });
+    const connection = { userId: job.userId, providerId, connectionId: integration.connectionId, accountId: integration.accountId, version };
+    await recordSyncResult(db, connection, { ok: false, error: message, disconnect: true });
     throw new PermanentJobError(message, RECONNECT_REASON);
   }
   return {
     userId: job.userId,
     providerId,
     accountId: integration.accountId,
+    connectionId: integration.connectionId,
+    version,
     timezone: integration.timezone,
     currency: integration.currency,
     loginCustomerId: integration.loginCustomerId,
@@ -76,15 +78,16 @@ async function prepare(db: Firestore, job: Job, connectors: ConnectorRegistry, o
  * the platform's hint; transient errors retry with backoff; bad data fails naming the
  * record.
  */
-async function classify(db: Firestore, p: Pick<Prepared, 'userId' | 'providerId'>, error: unknown, signal: AbortSignal): Promise<never> {
+async function classify(db: Firestore, p: JobConnection, error: unknown, signal: AbortSignal): Promise<never> {
   // A timed-out job, or one cancelled or taken over, records nothing more: the job's newer
   // state stands, its outcome is someone else's to write, and the integration did not fail.
   signal.throwIfAborted();
-  if (error instanceof LeaseLostError) throw error;
+  if (error instanceof LeaseLostError || error instanceof ConnectionChangedError) throw error;
   const message = error instanceof Error ? error.message : String(error);
-  const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
-  await recordSyncResult(db, p.userId, p.providerId, { ok: false, error: message, disconnect: needsReconnect });
+  // Waiting for a platform's limit is not a failed sync: the job shows the wait and its end.
   if (error instanceof RateLimitedError) throw new RateLimitJobError(message, new Date(error.resumeAt), error.scope === 'platform');
+  const needsReconnect = error instanceof AuthExpiredError || error instanceof PermissionError;
+  await recordSyncResult(db, p, { ok: false, error: message, disconnect: needsReconnect });
   if (needsReconnect) throw new PermanentJobError(message, RECONNECT_REASON);
   if (error instanceof PermanentError) throw new PermanentJobError(message);
   if (error instanceof ProviderError && !error.retryable) throw new PermanentJobError(message);
@@ -119,7 +122,7 @@ function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHand
           continueAfterMs: options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS,
         };
       }
-      await recordSyncResult(db, p.userId, p.providerId, { ok: true });
+      await recordSyncResult(db, p, { ok: true });
       return { rowsWritten: result.rowsWritten, documentsWritten: result.documentsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
     } catch (error) {
       return classify(db, p, error, signal);
@@ -191,6 +194,7 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
         continueAfterMs: state.pending.length > 0 ? (options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS) : 0,
       };
     }
+    await recordHistoryLoaded(db, p);
     return { rowsWritten, documentsWritten, apiCalls, progress };
   };
 }

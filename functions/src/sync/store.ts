@@ -1,4 +1,4 @@
-import { FieldPath, FieldValue, Timestamp, type DocumentReference, type Firestore } from 'firebase-admin/firestore';
+import { FieldPath, Timestamp, type DocumentReference, type Firestore } from 'firebase-admin/firestore';
 import type { ReportWindow } from '../providers/index.js';
 import {
   integrationDocumentSchema,
@@ -30,7 +30,7 @@ export async function loadIntegration(
   db: Firestore,
   userId: string,
   providerId: ProviderId,
-): Promise<{ integration: IntegrationDocument | null; credentials: ProviderCredentials | null }> {
+): Promise<{ integration: IntegrationDocument | null; credentials: ProviderCredentials | null; version: Timestamp | null }> {
   const [integration, credentials] = await Promise.all([
     integrationRef(db, userId, providerId).get(),
     credentialsRef(db, userId, providerId).get(),
@@ -38,29 +38,9 @@ export async function loadIntegration(
   return {
     integration: integration.exists ? integrationDocumentSchema.parse(integration.data()) : null,
     credentials: credentials.exists ? providerCredentialsSchema.parse(credentials.data()) : null,
+    /** The integration's update time as read: a job's later writes are fenced on it (sync/connection.ts). */
+    version: integration.updateTime ?? null,
   };
-}
-
-export async function saveCredentials(db: Firestore, userId: string, providerId: ProviderId, credentials: ProviderCredentials): Promise<void> {
-  await credentialsRef(db, userId, providerId).set({ ...credentials, updatedAt: FieldValue.serverTimestamp() });
-}
-
-export async function saveAccountCurrency(db: Firestore, userId: string, providerId: ProviderId, currency: string): Promise<void> {
-  await integrationRef(db, userId, providerId).update({ currency });
-}
-
-export async function recordSyncResult(
-  db: Firestore,
-  userId: string,
-  providerId: ProviderId,
-  result: { ok: true } | { ok: false; error: string; disconnect: boolean },
-): Promise<void> {
-  const now = Timestamp.now();
-  await integrationRef(db, userId, providerId).update(
-    result.ok
-      ? { lastSyncedAt: now, lastSyncStatus: 'succeeded', lastError: null }
-      : { lastSyncStatus: 'failed', lastError: result.error, ...(result.disconnect ? { status: 'error' } : {}) },
-  );
 }
 
 const byKey = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);

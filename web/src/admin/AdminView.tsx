@@ -271,19 +271,23 @@ function HealthSection({ now }: { now: number }) {
     <section className="card" aria-labelledby="attention-title">
       <h2 id="attention-title">Needs attention</h2>
       <h3>Paused platforms</h3>
+      {circuits.error && <Alert tone="error" title="Paused platforms could not be loaded">{circuits.error.message}</Alert>}
       {open.length === 0 ? (
         <p className="muted">No platform is paused.</p>
       ) : (
         <ul className="plain-list">
           {open.map((c) => (
             <li key={c.providerId}>
-              <strong>{PROVIDER_LABELS[c.providerId]}</strong> paused after {c.consecutiveFailures} failures, resumes {formatRelative(c.openUntil, now)}
-              {c.lastError && <span className="small muted"> · {c.lastError}</span>}
+              <strong>{PROVIDER_LABELS[c.providerId]}</strong>{' '}
+              {c.pausedBy === 'rate-limit' ? 'paused for its own request limit' : `paused after ${c.consecutiveFailures} failures`}, resumes{' '}
+              {formatDateTime(c.openUntil)} ({formatRelative(c.openUntil, now)})
+              {c.lastError && <span className="small muted"> · {readableError(c.lastError)}</span>}
             </li>
           ))}
         </ul>
       )}
       <h3>Integrations waiting for a reconnect</h3>
+      {errors.error && <Alert tone="error" title="Integrations in error could not be loaded">{errors.error.message}</Alert>}
       {errors.data.length === 0 ? (
         <p className="muted">{errors.loading ? 'Loading…' : 'None.'}</p>
       ) : (
@@ -324,7 +328,8 @@ function UserAutomation({ now }: { now: number }) {
       </ul>
       {selected && (
         <div className="user-integrations" data-testid="user-integrations">
-          {integrations.data.size === 0 && !integrations.loading && <p className="muted">This user has no integrations.</p>}
+          {integrations.error && <Alert tone="error" title="This user's integrations could not be loaded">{integrations.error.message}</Alert>}
+          {integrations.data.size === 0 && !integrations.loading && !integrations.error && <p className="muted">This user has no integrations.</p>}
           {[...integrations.data.values()].map((i) => (
             <div key={i.providerId} className="user-integration">
               <h3>

@@ -87,6 +87,8 @@ export interface Circuit {
   consecutiveFailures: number;
   openUntil: Date | null;
   lastError: string | null;
+  /** 'rate-limit': paused for a platform limit of its own, not for failures. */
+  pausedBy: string | null;
 }
 
 export function useCircuits(): Live<Circuit[]> {
@@ -102,6 +104,7 @@ export function useCircuits(): Live<Circuit[]> {
           consecutiveFailures: (d.get('consecutiveFailures') as number | undefined) ?? 0,
           openUntil: (d.get('openUntil') as { toDate(): Date } | null | undefined)?.toDate() ?? null,
           lastError: (d.get('lastError') as string | null | undefined) ?? null,
+          pausedBy: (d.get('pausedBy') as string | null | undefined) ?? null,
         })),
     [],
   );

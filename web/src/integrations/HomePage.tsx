@@ -23,6 +23,11 @@ export function HomePage({ uid, notice }: { uid: string; notice: string | null }
           {integrations.error.message}
         </Alert>
       )}
+      {jobs.error && (
+        <Alert tone="error" title="Your sync jobs could not be loaded">
+          {jobs.error.message}
+        </Alert>
+      )}
       {integrations.loading ? (
         <div className="loading-block">
           <Spinner label="Loading your platforms" /> Loading your platforms…

@@ -1,5 +1,5 @@
 import { estimateFinish, type Job } from '@functions/schema/index.js';
-import { formatEta, formatRelative } from '../components/format';
+import { formatDateTime, formatEta, formatRelative } from '../components/format';
 import { Pill, Progress, type Tone } from '../components/ui';
 
 export const JOB_TYPE_LABELS: Record<Job['jobType'], string> = {
@@ -22,8 +22,11 @@ export function JobStatus({ job, now, showError = true }: { job: Job; now: numbe
   const backfill = job.jobType === 'initial-backfill';
   const eta = formatEta(estimateFinish(job, now), now);
   const progress = job.progress && job.progress.total > 1 ? job.progress : null;
+  // Waiting for a retry's backoff or a platform limit's reset: say until when, as a time that does not go stale.
+  const waitingUntil = job.status === 'queued' && job.runAfter.toMillis() > now + 5_000 ? job.runAfter : null;
   let text: string;
-  if (job.status === 'queued') text = backfill ? (progress ? 'History backfill waiting to continue' : 'History backfill queued') : 'Sync queued, starting shortly';
+  if (waitingUntil) text = `${backfill ? 'History backfill' : 'Sync'} waiting until ${formatDateTime(waitingUntil)}`;
+  else if (job.status === 'queued') text = backfill ? (progress ? 'History backfill waiting to continue' : 'History backfill queued') : 'Sync queued, starting shortly';
   else if (job.status === 'running') text = backfill ? 'Loading history' : 'Syncing';
   else if (job.status === 'succeeded') text = backfill ? 'History loaded' : 'Sync finished';
   else if (job.status === 'failed') text = backfill ? 'History backfill failed' : 'Sync failed';
@@ -47,6 +50,7 @@ export function JobStatus({ job, now, showError = true }: { job: Job; now: numbe
         </>
       )}
       {showError && job.status === 'failed' && job.lastError && <p className="small error-text">{readableError(job.lastError)}</p>}
+      {waitingUntil && job.lastError && <p className="small muted" data-testid="job-waiting-reason">{readableError(job.lastError).replace(/;? ?retry in [^.]*\.?$/, '.')}</p>}
     </div>
   );
 }

@@ -29,11 +29,13 @@ export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid:
   const [busy, setBusy] = useState<'connect' | 'sync' | 'disconnect' | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const connected = integration && integration.status !== 'disconnected';
 
   const run = async (what: 'connect' | 'sync' | 'disconnect', action: () => Promise<void>) => {
     setBusy(what);
     setError(null);
+    setNotice(null);
     try {
       await action();
     } catch (e) {
@@ -144,7 +146,12 @@ export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid:
               variant="primary"
               busy={busy === 'sync'}
               disabled={integration.status !== 'connected'}
-              onClick={() => void run('sync', async () => void (await api.syncNow(providerId)))}
+              onClick={() =>
+                void run('sync', async () => {
+                  const { pausedUntil } = await api.syncNow(providerId);
+                  if (pausedUntil) setNotice(`${label} is paused for its own request limit until ${formatDateTime(new Date(pausedUntil))}; the sync starts then.`);
+                })
+              }
               aria-label={`Sync ${label} now`}
             >
               {activeSync ? 'Syncing…' : 'Sync now'}
@@ -166,6 +173,7 @@ export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid:
           </div>
         </div>
       )}
+      {notice && <Alert tone="info">{notice}</Alert>}
       {error && <Alert tone="error">{error}</Alert>}
     </section>
   );
