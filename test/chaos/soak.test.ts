@@ -21,9 +21,11 @@ describe('chaos soak', () => {
       lookbackDays: 2,
       env: {
         // Above the 10 s refresh lease, as in production (120 s): a run waiting for a killed refresher takes over.
-        JOB_TIMEOUT_MS: '15000',
+        // And well above a run's wait at the platforms' request gates: a run that times out after a
+        // revoked token's refusal is retried like any timeout, and would meet the refusal twice.
+        JOB_TIMEOUT_MS: '30000',
         JOB_LEASE_MARGIN_MS: '2000',
-        WORKER_BUDGET_MS: '20000',
+        WORKER_BUDGET_MS: '40000',
         RETRY_BASE_MS: '500',
         RETRY_MAX_MS: '3000',
         JOB_MAX_ATTEMPTS: '10',
