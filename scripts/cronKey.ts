@@ -17,13 +17,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { CloudSchedulerClient } from '@google-cloud/scheduler';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { CRON_KEY_SECRETS } from '../functions/src/config/secrets.js';
 import { FIREBASE_BIN, exitCodeOf } from './emulators.js';
 import { generateCronKey } from './generateKey.js';
-import { CliError, UsageError, isCronKeySecret, readCronKey, readCronKeyIfValid, readPreviousCronKey, resolveProjectId, type CronKeySecret } from './google.js';
+import { CliError, UsageError, checkedRegion, isCronKeySecret, parseCommandLine, readCronKey, readCronKeyIfValid, readPreviousCronKey, resolveProjectId, type CronKeySecret } from './google.js';
 import { keyFingerprint } from './scheduler/desired.js';
 import { checkCronKey, functionsBaseUrl } from './scheduler/functions.js';
 import { listOwnedJobKeys } from './scheduler/jobs.js';
@@ -197,23 +196,11 @@ export async function runCronKeyCli(argv: readonly string[], deps: CronKeyCliDep
   const out = (line: string) => (deps.stdout ?? ((text) => process.stdout.write(text)))(`${line}\n`);
   const err = (line: string) => (deps.stderr ?? ((text) => process.stderr.write(text)))(`${line}\n`);
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          set: { type: 'string', multiple: true, default: [] },
-          project: { type: 'string' },
-          region: { type: 'string' },
-          'base-url': { type: 'string' },
-          force: { type: 'boolean', default: false },
-          'replace-current': { type: 'boolean', default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
+    const parsed = parseCommandLine(argv, {
+      set: { type: 'string', multiple: true, default: [] },
+      force: { type: 'boolean', default: false },
+      'replace-current': { type: 'boolean', default: false },
+    });
     const { values, positionals } = parsed;
     const command = positionals[0] ?? 'generate';
     if ((command !== 'promote' && command !== 'generate') || positionals.length > 1) {
@@ -232,8 +219,7 @@ export async function runCronKeyCli(argv: readonly string[], deps: CronKeyCliDep
     }
 
     const projectId = resolveProjectId(values.project, deps.env ?? process.env, deps.cwd ?? process.cwd());
-    const location = values.region ?? null;
-    if (location !== null && !/^[a-z]+-[a-z]+[0-9]+$/.test(location)) throw new UsageError(`--region "${location}" is not a region such as us-central1`);
+    const location = checkedRegion(values.region) ?? null;
     const target: Target = { projectId, location, baseUrl: location ? functionsBaseUrl(values['base-url'], projectId, location) : null };
 
     if (command === 'promote') {

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { cronKeySchema } from '../functions/src/config/index.js';
 import { CRON_KEY_SECRETS } from '../functions/src/config/secrets.js';
@@ -27,6 +28,24 @@ export function resolveProjectId(flag: string | undefined, env: NodeJS.ProcessEn
   if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(projectId)) throw new UsageError(`--project "${projectId}" is not a project id`);
   if (projectId.startsWith('demo-')) throw new UsageError(`--project ${projectId} is an emulator-only demo project; this needs a real one`);
   return projectId;
+}
+
+/** The options every operations command takes to find the deployed functions. */
+const TARGET_OPTIONS = { project: { type: 'string' }, region: { type: 'string' }, 'base-url': { type: 'string' } } as const;
+
+/** parseArgs with the target options added and its errors as usage errors. */
+export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, options: { ...TARGET_OPTIONS, ...options } });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** `--region`, checked to look like one (us-central1); absent stays undefined. */
+export function checkedRegion(region: string | undefined): string | undefined {
+  if (region !== undefined && !/^[a-z]+-[a-z]+[0-9]+$/.test(region)) throw new UsageError(`--region "${region}" is not a region such as us-central1`);
+  return region;
 }
 
 const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, FAILED_PRECONDITION: 9, UNAUTHENTICATED: 16 };

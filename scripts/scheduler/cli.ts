@@ -5,12 +5,11 @@
  * owns, and a second apply changes nothing. See docs/operations.md.
  */
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { CloudSchedulerClient } from '@google-cloud/scheduler';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { CRON_KEY_SECRETS } from '../../functions/src/config/secrets.js';
 import { SCHEDULES } from '../../functions/src/scheduler/schedules.js';
-import { CliError, explain, isCronKeySecret, readCronKey, resolveProjectId, UsageError, type CronKeySecret, type GrpcHints } from '../google.js';
+import { checkedRegion, CliError, explain, isCronKeySecret, parseCommandLine, readCronKey, resolveProjectId, UsageError, type CronKeySecret, type GrpcHints } from '../google.js';
 import { desiredJobs, keyFingerprint, locationName, schedulerJob, UPDATE_MASK } from './desired.js';
 import { checkCronKey, functionsBaseUrl, httpFunctions } from './functions.js';
 import { countOf, formatPlan, planJobs, sentCronKey, type JobsPlan } from './plan.js';
@@ -51,23 +50,11 @@ interface CliOptions {
 }
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): CliOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        project: { type: 'string' },
-        region: { type: 'string' },
-        'base-url': { type: 'string' },
-        'key-secret': { type: 'string', default: CRON_KEY_SECRETS[0] },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandLine(argv, {
+    'key-secret': { type: 'string', default: CRON_KEY_SECRETS[0] },
+    force: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const command = positionals[0] ?? 'plan';
@@ -75,9 +62,8 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: stri
 
   const projectId = resolveProjectId(values.project, env, cwd);
 
-  const location = values.region;
+  const location = checkedRegion(values.region);
   if (!location) throw new UsageError('no region: pass --region <location>, the region of the functions (us-central1 unless functions/src/index.ts says otherwise)');
-  if (!/^[a-z]+-[a-z]+[0-9]+$/.test(location)) throw new UsageError(`--region "${location}" is not a region such as us-central1`);
 
   const keySecret = values['key-secret'];
   if (!isCronKeySecret(keySecret)) throw new UsageError(`--key-secret must be ${CRON_KEY_SECRETS.join(' or ')}`);
