@@ -1,4 +1,4 @@
-/** `npm run bench`: runs the benchmarks inside the Firestore and Auth emulators (BENCH=queue or BENCH=sync for one suite). */
+/** `npm run bench`: runs the benchmarks inside the Firestore and Auth emulators (BENCH=<suite>[,<suite>] for some of queue, sync, chaos, capacity, cleanup, costs). */
 import { emulatorEnv, emulatorProfile, exitCodeOf, firebase } from './emulators.js';
 
 // The test profile's ports: benchmarks run beside `npm start` without touching its data.

@@ -33,8 +33,15 @@ export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry 
     { gates, lane: 'backfill' },
   );
   return {
-    'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts }),
-    ...createSyncHandlers(db, { connectors, backfillConnectors, backfillChunkDays, missingSettings: config.missingProviderSettings }),
+    'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts, budgets: config.budgets }),
+    ...createSyncHandlers(db, {
+      connectors,
+      backfillConnectors,
+      backfillChunkDays,
+      missingSettings: config.missingProviderSettings,
+      // The gates see every request of this instance, both lanes: the daily budgets' count.
+      budget: { settings: config.budgets, takeSentCount: (providerId) => gates.get(providerId)?.takeSentCount() ?? 0 },
+    }),
   };
 }
 

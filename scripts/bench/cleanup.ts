@@ -31,11 +31,12 @@ async function seed(jobs: number, events: number): Promise<void> {
 /**
  * Jobs a day for 10,000 users, by cadence: two integrations each (the demo's and the
  * default automation's average), plus the fan-out's pages and one event per scheduler call
- * (the worker every minute, process_all_users and reset_stale_jobs hourly).
+ * (the worker every minute, process_all_users and cleanup_old_jobs hourly, reset_stale_jobs every
+ * 10 minutes).
  */
 const USERS = 10_000;
 const INTEGRATIONS_PER_USER = 2;
-const EVENTS_PER_DAY = 1_440 + 48 + 24;
+const EVENTS_PER_DAY = 1_440 + 24 + 24 + 144;
 const volume = (syncsPerDay: number) => USERS * INTEGRATIONS_PER_USER * syncsPerDay + Math.ceil(USERS / 500) * syncsPerDay + EVENTS_PER_DAY;
 
 export async function runCleanupBenchmarks(): Promise<string[][]> {

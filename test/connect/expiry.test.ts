@@ -30,7 +30,7 @@ describe('connections in progress', () => {
     await pendingConnectionRef(fb.db, 'u1', 'meta').set({ userId: 'u1', providerId: 'meta', credentials, accounts: [], expiresAt: at(-1000) });
     await pendingConnectionRef(fb.db, 'u2', 'meta').set({ userId: 'u2', providerId: 'meta', credentials, accounts: [], expiresAt: at(600_000) });
 
-    assert.deepEqual(await deleteExpiredConnections(fb.db), { states: 1, pendingConnections: 1 });
+    assert.deepEqual(await deleteExpiredConnections(fb.db), { states: 1, pendingConnections: 1, complete: true });
     assert.deepEqual((await fb.db.collection('oauthStates').get()).docs.map((d) => d.id), ['live-state']);
     assert.deepEqual((await fb.db.collection('pendingConnections').get()).docs.map((d) => d.id), ['u2__meta']);
   });

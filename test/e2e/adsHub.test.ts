@@ -180,6 +180,30 @@ describe('the Ads Hub in Chromium', () => {
     await card(page, 'meta').getByRole('switch', { name: 'Enable automatic sync' }).and(page.locator('[aria-checked="true"]')).waitFor();
     assert.equal(await card(page, 'meta').getByLabel('Cadence').inputValue(), 'daily');
     assert.match(await card(page, 'meta').getByTestId('next-run').innerText(), new RegExp(`Next run: ${expected}`));
+
+    // The scheduler stretches Meta's cadences for the rest of the day: the card says so, live, and stops saying so when the plan ends.
+    const now = Date.now();
+    await db.doc('platformBudgets/meta').set({
+      providerId: 'meta',
+      day: new Date(now).toISOString().slice(0, 10),
+      budget: 1000,
+      reserve: 100,
+      spent: 880,
+      callsPerSync: 3,
+      demand: 4000,
+      stretchedTo: 'weekly',
+      hourAllowance: 6,
+      planAt: Timestamp.fromMillis(now),
+    });
+    const notice = card(page, 'meta').getByTestId('budget-notice');
+    await notice.waitFor();
+    assert.equal(
+      await notice.innerText(),
+      "The Ads Hub's daily request limit at Meta Ads is running short today: your syncs run once a week instead of once a day until midnight UTC. Sync now still works.",
+    );
+    assert.equal(await card(page, 'tiktok').getByTestId('budget-notice').count(), 0, 'only the platform whose budget is short');
+    await db.doc('platformBudgets/meta').delete();
+    await notice.waitFor({ state: 'detached' });
   });
 
   it('Sync now: the job appears, runs and succeeds; last sync time and the chart update', async () => {

@@ -12,6 +12,16 @@ after(() => fb.close());
 
 const daysAgo = (d: number) => Timestamp.fromMillis(Date.now() - d * 86_400_000);
 
+/** `count` jobs that succeeded 20 days ago, past the 7 days' retention. */
+async function seedFinished(count: number): Promise<void> {
+  const writer = fb.db.bulkWriter();
+  for (let i = 0; i < count; i++) {
+    const doc = newJobDocument({ userId: `u${i}`, providerId: 'google', jobType: 'manual-sync' }, 3, daysAgo(20));
+    void writer.set(jobsCollection(fb.db).doc(), { ...doc, status: 'succeeded', finishedAt: daysAgo(20) });
+  }
+  await writer.close();
+}
+
 async function job(id: string, status: JobStatus, finishedDaysAgo: number | null, createdDaysAgo = 30) {
   const doc = newJobDocument({ userId: id, providerId: 'meta', jobType: 'scheduled-sync' }, 3, daysAgo(createdDaysAgo));
   await jobsCollection(fb.db).doc(id).set({ ...doc, status, finishedAt: finishedDaysAgo === null ? null : daysAgo(finishedDaysAgo) });
@@ -50,12 +60,7 @@ describe('cleanupOldJobs', () => {
   });
 
   it('pages through more jobs than one page', async () => {
-    const writer = fb.db.bulkWriter();
-    for (let i = 0; i < 25; i++) {
-      const doc = newJobDocument({ userId: `u${i}`, providerId: 'google', jobType: 'manual-sync' }, 3, daysAgo(20));
-      void writer.set(jobsCollection(fb.db).doc(), { ...doc, status: 'succeeded', finishedAt: daysAgo(20) });
-    }
-    await writer.close();
+    await seedFinished(25);
     const deleted = await cleanupOldJobs(fb.db, { retentionDays: 7, pageSize: 10, eventsCollectionPath: EVENTS_COLLECTION_PATH });
     assert.equal(deleted.jobs, 25);
     assert.equal((await jobsCollection(fb.db).get()).size, 0);
@@ -72,12 +77,7 @@ describe('cleanupOldJobs', () => {
   });
 
   it('stops starting new pages when its time budget is spent, and says it is not complete', async () => {
-    const writer = fb.db.bulkWriter();
-    for (let i = 0; i < 50; i++) {
-      const doc = newJobDocument({ userId: `u${i}`, providerId: 'google', jobType: 'manual-sync' }, 3, daysAgo(20));
-      void writer.set(jobsCollection(fb.db).doc(), { ...doc, status: 'succeeded', finishedAt: daysAgo(20) });
-    }
-    await writer.close();
+    await seedFinished(50);
     // Each page of jobs read takes a second on this clock: pages start at 0, 1 and 2 s; at 3 s the 2.5 s budget is spent.
     let clock = 0;
     const restore = afterEachQuery(async (snap) => {

@@ -125,7 +125,7 @@ describe('a platform limit pauses its provider without starving the others', () 
     assert.ok(linkedin.every((j) => j.status === 'queued' && j.attempts === 0));
   });
 
-  it('a success that finishes after the pause began does not lift it', async () => {
+  it('a success that finishes after the pause began does not lift it', { timeout: 30_000 }, async () => {
     // One job hits the app-wide daily limit while another, already running, succeeds after it.
     await seed('linkedin', 2, 10);
     await circuitsCollection(fb.db).doc('linkedin').set({ consecutiveFailures: 2, openUntil: null, lastError: 'earlier' });

@@ -247,7 +247,7 @@ describe('admin documents and server-only collections', () => {
 
   it('nobody reads or writes credentials, connections in progress, locks or start requests, admins included', async () => {
     // users/alice/notes: a user's subcollection not named in the rules stays server-only.
-    const paths = ['providerCredentials/alice__meta', 'pendingConnections/alice__meta', 'syncJobLocks/sync:alice:meta', 'oauthStates/state-1', 'jobStartRequests/alice', 'users/alice/notes/n1'];
+    const paths = ['providerCredentials/alice__meta', 'pendingConnections/alice__meta', 'syncJobLocks/sync:alice:meta', 'oauthStates/state-1', 'jobStartRequests/alice', 'quotaUsage/google_2026-12-06_0', 'users/alice/notes/n1'];
     for (const db of [alice(), claimAdmin(), listedAdmin(), nobody()]) {
       for (const path of paths) {
         await assertFails(getDoc(doc(db, path)));
@@ -255,6 +255,15 @@ describe('admin documents and server-only collections', () => {
       }
       await assertFails(getDocs(collection(db, 'providerCredentials')));
     }
+  });
+
+  it('every signed-in person reads the daily budget plans (the cards say when syncs are held back); nobody writes them, the signed-out read nothing', async () => {
+    for (const db of [alice(), claimAdmin()]) {
+      await assertSucceeds(getDocs(collection(db, 'platformBudgets')));
+      await assertSucceeds(getDoc(doc(db, 'platformBudgets/google')));
+      await assertFails(setDoc(doc(db, 'platformBudgets/google'), { stretchedTo: null }));
+    }
+    await assertFails(getDoc(doc(nobody(), 'platformBudgets/google')));
   });
 
   it('an ADMIN_EMAILS admin is no admin while the functions have not mirrored the list', async () => {

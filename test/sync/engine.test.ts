@@ -137,7 +137,7 @@ describe('sync engine', () => {
     }
   }
 
-  /** Ten minutes pass: the dead worker's lease runs out, and the hourly reset_stale_jobs runs. */
+  /** Ten minutes pass: the dead worker's lease runs out, and reset_stale_jobs runs. */
   async function expireAndReset(jobId: string) {
     await fb.db.doc(`syncJobs/${jobId}`).update({ 'lease.expiresAt': Timestamp.fromMillis(Date.now() - 1) });
     const reset = await runCronOperation(testContext(fb, { handlers }), { operation: 'reset_stale_jobs', maxRunMinutes: 30 });

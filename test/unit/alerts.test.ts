@@ -33,7 +33,7 @@ describe('alert thresholds', () => {
     assert.deepEqual(thresholdFor(p, 'reconnect', 'linkedin'), { threshold: 1, muted: true });
     assert.deepEqual(thresholdFor(p, 'reconnect', 'google'), { threshold: 1, muted: false });
     const effective = effectiveThresholds(p);
-    assert.equal(effective.length, 5 * 4 + 2, 'each platform kind per platform, the queue kinds once');
+    assert.equal(effective.length, 6 * 4 + 2, 'each platform kind per platform, the queue kinds once');
     assert.deepEqual(effective.find((e) => e.kind === 'run-failures' && e.providerId === 'tiktok'), { kind: 'run-failures', providerId: 'tiktok', threshold: 10, muted: false });
   });
 

@@ -22,6 +22,16 @@ function virtualGate(options: PacingOptions) {
 }
 
 describe('providers/gate: pacing to a known or learned rate', () => {
+  it('counts every request it lets through, both lanes, once: what the daily budgets add up', async () => {
+    const v = virtualGate({ requestsPerSecond: 10, backfillShare: 0.5 });
+    await v.sendTimes(3);
+    await v.sendTimes(2, 'backfill');
+    assert.equal(v.gate.takeSentCount(), 5);
+    assert.equal(v.gate.takeSentCount(), 0, 'taken once');
+    await v.sendTimes(1);
+    assert.equal(v.gate.takeSentCount(), 1);
+  });
+
   it('spaces requests at a known rate, and a process with half the share at half of it', async () => {
     assert.deepEqual(await virtualGate({ requestsPerSecond: 10 }).sendTimes(5), [0, 100, 200, 300, 400]);
     assert.deepEqual(await virtualGate({ requestsPerSecond: 10, processShare: 0.5 }).sendTimes(3), [0, 200, 400]);

@@ -1,16 +1,18 @@
 /**
- * What no single run shows, read from Firestore by reset_stale_jobs (every 10 minutes): the oldest
- * due job and how many have waited past the backlog limit, integrations whose data has gone
- * stale, and circuits open after failures. /health reads the same things. Every query here
- * has its index in firestore.indexes.json; counts are aggregation queries (one read per
- * 1,000 index entries), so the freshness check costs 16 reads a run, not one per
- * integration.
+ * What no single run shows, read from Firestore by reset_stale_jobs (every 10 minutes): the
+ * oldest due job and how many have waited past the backlog limit, integrations whose data has
+ * gone stale, circuits open after failures, and daily budgets that hold scheduled syncs back.
+ * /health reads the same things. Every query here has its index in firestore.indexes.json;
+ * counts are aggregation queries (one read per 1,000 index entries), so the freshness check
+ * costs 16 reads a run, not one per integration.
  */
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
+import { loadBudgetPlans } from '../budget/index.js';
+import { scheduledIntegrations } from '../integrations/queries.js';
 import { isOpen, jobsCollection, loadCircuits, type CircuitState } from '../queue/index.js';
 import { CADENCE_INTERVAL_MS } from '../scheduler/cadence.js';
 import { CADENCES, PROVIDER_IDS, type ProviderId } from '../schema/index.js';
-import { backlogObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
+import { backlogObservation, budgetObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
 
 export interface BacklogReading {
   /** The runAfter of the oldest queued job that is due; null when none is. */
@@ -46,13 +48,7 @@ export async function readStaleIntegrations(db: Firestore, now: number): Promise
     PROVIDER_IDS.map(async (providerId) => {
       const perCadence = await Promise.all(
         CADENCES.map(async (cadence) => {
-          const query = db
-            .collectionGroup('integrations')
-            .where('status', '==', 'connected')
-            .where('automation.enabled', '==', true)
-            .where('automation.cadence', '==', cadence)
-            .where('providerId', '==', providerId)
-            .where('lastSyncedAt', '<', Timestamp.fromMillis(now - 2 * CADENCE_INTERVAL_MS[cadence]));
+          const query = scheduledIntegrations(db, providerId, cadence).where('lastSyncedAt', '<', Timestamp.fromMillis(now - 2 * CADENCE_INTERVAL_MS[cadence]));
           const stale = (await query.count().get()).data().count;
           if (stale === 0) return { stale, examples: [] };
           const some = await query.orderBy('lastSyncedAt').select('userId', 'lastSyncedAt').limit(5).get();
@@ -72,13 +68,19 @@ export async function readStaleIntegrations(db: Firestore, now: number): Promise
 /** Every key the monitor judges, applying or not, so what stopped applying is resolved. */
 export async function monitorObservations(db: Firestore, options: { backlogMs: number; circuitFailureThreshold: number; now: number }): Promise<Observation[]> {
   const { now } = options;
-  const [backlog, stale, circuits] = await Promise.all([readBacklog(db, options.backlogMs, now), readStaleIntegrations(db, now), loadCircuits(db)]);
+  const [backlog, stale, circuits, budgets] = await Promise.all([
+    readBacklog(db, options.backlogMs, now),
+    readStaleIntegrations(db, now),
+    loadCircuits(db),
+    loadBudgetPlans(db, now),
+  ]);
   const observations: Observation[] = [backlogObservation(backlog.overdue, backlog.oldestDueAt, options.backlogMs, now)];
   for (const providerId of PROVIDER_IDS) {
     const s = stale.get(providerId)!;
     observations.push(freshnessObservation(providerId, s.stale, s.examples));
     const circuit = circuits.get(providerId)!;
     observations.push(circuitObservation(providerId, openedByFailures(circuit, options.circuitFailureThreshold, now), circuit.openUntil?.getTime() ?? null, circuit.lastError));
+    observations.push(budgetObservation(providerId, budgets.get(providerId) ?? null));
   }
   return observations;
 }

@@ -5,7 +5,6 @@
 import { scrubbed } from '../logs.js';
 import {
   ALERT_KINDS,
-  ALERT_KIND_LABELS,
   PLATFORM_ALERT_KINDS,
   PROVIDER_IDS,
   PROVIDER_LABELS,
@@ -13,6 +12,8 @@ import {
   type AlertKind,
   type AlertOverride,
   type AlertSettingsBody,
+  type Cadence,
+  type PlatformBudgetDocument,
   type ProviderId,
 } from '../schema/index.js';
 
@@ -173,6 +174,25 @@ export function backlogObservation(overdue: number, oldestDueMs: number | null, 
   };
 }
 
+const EVERY: Record<Cadence, string> = { hourly: 'every hour', every6h: 'every 6 hours', daily: 'daily', weekly: 'weekly' };
+
+/**
+ * A platform whose daily request budget will not cover the day's scheduled syncs at the
+ * cadences set: the scheduler stretched them, or has only the reserve left. Null plan: no
+ * budget, or no plan today (nothing to say, and an earlier episode resolves).
+ */
+export function budgetObservation(providerId: ProviderId, plan: PlatformBudgetDocument | null): Observation {
+  const name = PROVIDER_LABELS[providerId];
+  const held = plan !== null && (plan.stretchedTo !== null || plan.hourAllowance === 0);
+  const figures = plan ? ` ${plan.spent.toLocaleString('en-US')} of ${plan.budget.toLocaleString('en-US')} requests spent today (${plan.reserve.toLocaleString('en-US')} kept for first runs); the scheduled syncs left today would need ${Math.round(plan.demand).toLocaleString('en-US')} at the cadences set.` : '';
+  const summary = !held
+    ? `The daily request budget for ${name} covers today's scheduled syncs.`
+    : plan.hourAllowance === 0
+      ? `The daily request budget for ${name} is down to its reserve: scheduled syncs wait until midnight UTC.${figures}`
+      : `The daily request budget for ${name} will not cover today's scheduled syncs: faster cadences run at most ${EVERY[plan.stretchedTo!]} until midnight UTC.${figures}`;
+  return { kind: 'budget', providerId, count: held ? 1 : 0, summary, details: [] };
+}
+
 export function freshnessObservation(providerId: ProviderId, stale: number, examples: string[]): Observation {
   const name = PROVIDER_LABELS[providerId];
   return {
@@ -184,4 +204,3 @@ export function freshnessObservation(providerId: ProviderId, stale: number, exam
   };
 }
 
-export const kindLabel = (kind: AlertKind) => ALERT_KIND_LABELS[kind];

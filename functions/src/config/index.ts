@@ -1,6 +1,7 @@
 import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
-import { PROVIDER_IDS, type ProviderId } from '../schema/common.js';
+import type { BudgetSettings } from '../schema/budgets.js';
+import { PROVIDER_IDS, providerIdSchema, type ProviderId } from '../schema/common.js';
 import { queueTimeProblems } from './limits.js';
 import { SECRET_NAMES, type SecretName } from './secrets.js';
 
@@ -100,6 +101,30 @@ const envSchema = z.object({
    * start-request instances): each paces itself to this fraction of a platform's rate.
    */
   PACING_INSTANCES: intFromEnv(1, 1, 100),
+  /**
+   * Requests a day per platform, `google=15000,linkedin=100000`: the scheduler plans each day
+   * within them (docs/architecture.md, "Daily budgets"). Google Ads Basic access allows 15,000
+   * operations a day per developer token; a platform left out is not budgeted; empty: none.
+   */
+  DAILY_API_BUDGETS: z
+    .string()
+    .default('google=15000')
+    .transform((raw, ctx) => {
+      const budgets: Partial<Record<ProviderId, number>> = {};
+      for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e.length > 0)) {
+        const match = /^([a-z]+)=(\d+)$/.exec(entry);
+        const provider = providerIdSchema.safeParse(match?.[1]);
+        const budget = Number(match?.[2]);
+        if (!match || !provider.success || !Number.isSafeInteger(budget) || budget < 1 || provider.data in budgets) {
+          ctx.addIssue({ code: 'custom', message: `has "${entry}": expected <platform>=<requests a day> once per platform (${PROVIDER_IDS.join(', ')}), e.g. google=15000` });
+          return z.NEVER;
+        }
+        budgets[provider.data] = budget;
+      }
+      return budgets;
+    }),
+  /** Share of each daily budget kept back from scheduled syncs and from every retry, for first runs (Sync now, backfills). */
+  BUDGET_RETRY_RESERVE: z.coerce.number().min(0).max(0.5).default(0.1),
   FUNCTIONS_EMULATOR: z.string().optional(),
   FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
   APP_VERSION: z.string().default('0.1.0'),
@@ -160,6 +185,8 @@ export interface Config {
   };
   /** Connector settings for each platform that is configured; secrets included, never logged. */
   readonly providers: ProvidersConfig;
+  /** Daily request budgets per platform and the share kept back for first runs. */
+  readonly budgets: BudgetSettings;
   /** Per platform, the settings it still needs before it can be synced (empty when configured). */
   readonly missingProviderSettings: Readonly<Record<ProviderId, readonly string[]>>;
   /** App secrets included, never logged. */
@@ -227,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitCooldownMs: v.CIRCUIT_COOLDOWN_MS,
     }),
     providers: Object.freeze(providers),
+    budgets: Object.freeze({ daily: Object.freeze(v.DAILY_API_BUDGETS), reserveShare: v.BUDGET_RETRY_RESERVE }),
     missingProviderSettings: Object.freeze(missingProviderSettings(v)),
     oauth: Object.freeze(oauthFrom(v, providers)),
     runningInEmulator,
@@ -361,6 +389,7 @@ export function redactedConfig(config: Config, bound: readonly SecretName[] = SE
       tiktok: platformShown(tiktok, platformBound('tiktok')),
     },
     backfill: { rateShare: backfillRateShare, chunkDays: backfillChunkDays },
+    dailyBudgets: { ...config.budgets.daily, retryReserve: config.budgets.reserveShare },
     problems: config.problems.filter((problem) => !aboutUnbound(binds)(problem)),
     connect: {
       redirectUri: config.oauth.redirectUri,

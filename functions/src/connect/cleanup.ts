@@ -7,11 +7,13 @@ import { deleteAll } from '../queue/index.js';
  * cleanup; in production the TTL policies on `expiresAt` of both collections
  * (firestore.indexes.json) delete them within a day as well (docs/operations.md).
  */
-export async function deleteExpiredConnections(db: Firestore, pageSize = 400): Promise<{ states: number; pendingConnections: number }> {
+export async function deleteExpiredConnections(
+  db: Firestore,
+  options: { pageSize?: number; deadline?: number } = {},
+): Promise<{ states: number; pendingConnections: number; complete: boolean }> {
   const now = Timestamp.now();
-  const [states, pendingConnections] = await Promise.all([
-    deleteAll(db, db.collection('oauthStates').where('expiresAt', '<', now), { field: 'expiresAt', pageSize }).then((r) => r.deleted),
-    deleteAll(db, db.collection('pendingConnections').where('expiresAt', '<', now), { field: 'expiresAt', pageSize }).then((r) => r.deleted),
-  ]);
-  return { states, pendingConnections };
+  // Within the cleanup's budget, like everything else it deletes; what is left goes next time.
+  const expiredIn = (path: string) => deleteAll(db, db.collection(path).where('expiresAt', '<', now), { field: 'expiresAt', pageSize: options.pageSize ?? 400, deadline: options.deadline });
+  const [states, pendingConnections] = await Promise.all([expiredIn('oauthStates'), expiredIn('pendingConnections')]);
+  return { states: states.deleted, pendingConnections: pendingConnections.deleted, complete: states.complete && pendingConnections.complete };
 }

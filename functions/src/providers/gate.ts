@@ -57,6 +57,8 @@ export class RequestGate {
   private lastCutAt = Number.NEGATIVE_INFINITY;
   private learnedCeiling: { rate: number; until: number } | null = null;
   private readonly sent: number[] = [];
+  /** Requests let through since the last takeSentCount(): the daily budgets' count. */
+  private sentUncounted = 0;
   private readonly floor: number;
   private readonly ceiling: number | null;
   private readonly backfillShare: number;
@@ -110,6 +112,13 @@ export class RequestGate {
     this.rate = Math.min(this.rate * INCREASE_STEP, this.ceiling ?? Number.POSITIVE_INFINITY, Math.max(learned, this.rate));
   }
 
+  /** Requests let through since the last call (every lane, every job of this process), counted once. */
+  takeSentCount(): number {
+    const count = this.sentUncounted;
+    this.sentUncounted = 0;
+    return count;
+  }
+
   async wait(signal?: AbortSignal, lane: RequestLane = 'sync'): Promise<void> {
     if (this.rate !== null) {
       if (lane === 'backfill' && this.backfillShare < 1) {
@@ -118,12 +127,13 @@ export class RequestGate {
         if (own > this.now()) await this.sleep(own - this.now(), signal);
       }
       const slot = Math.max(this.now(), this.nextSlotAt);
-      this.nextSlotAt = slot + 1000 / (this.rate ?? Number.POSITIVE_INFINITY);
+      this.nextSlotAt = slot + 1000 / this.rate;
       if (slot > this.now()) await this.sleep(slot - this.now(), signal);
     }
     // A pause may be extended while we sleep: wait until none is pending.
     while (this.resumeAt > this.now()) await this.sleep(this.resumeAt - this.now(), signal);
     const now = this.now();
+    this.sentUncounted++;
     this.sent.push(now);
     while (this.sent.length > 0 && this.sent[0]! <= now - OBSERVE_MS) this.sent.shift();
   }

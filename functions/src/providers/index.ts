@@ -1,3 +1,4 @@
+import { PROVIDER_IDS } from '../schema/common.js';
 import { RequestGate, type PacingOptions, type RequestLane } from './gate.js';
 import type { HttpPolicy, ResponseObserver } from './http.js';
 import { ProviderHttpClient, resolvePolicy } from './http.js';
@@ -40,7 +41,7 @@ export type PlatformGates = ReadonlyMap<ProviderId, RequestGate>;
  */
 export function createGates(config: ConnectorsConfig, shares: { backfillShare?: number; processShare?: number } = {}): PlatformGates {
   const gates = new Map<ProviderId, RequestGate>();
-  for (const id of ['meta', 'google', 'linkedin', 'tiktok'] as const) {
+  for (const id of PROVIDER_IDS) {
     const policy = resolvePolicy(PLATFORM_POLICY[id], config.http, config[id]?.http);
     gates.set(id, new RequestGate({ requestsPerSecond: policy.requestsPerSecond, ...config.pacing?.[id], ...shares }));
   }

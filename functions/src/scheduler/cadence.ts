@@ -9,7 +9,7 @@ export const CADENCE_INTERVAL_MS: Record<Cadence, number> = {
 };
 
 /** Weekly runs fall on Mondays 00:00 UTC (1970-01-05 was a Monday). */
-const GRID_ORIGIN = Date.UTC(1970, 0, 5);
+export const GRID_ORIGIN = Date.UTC(1970, 0, 5);
 
 /**
  * The next run is the next boundary of the cadence's grid (top of the hour, 00/06/12/18 h,
@@ -32,4 +32,13 @@ export function isDue(nextRunAt: Date | null, now: Date): boolean {
 /** When automation is on, the next boundary of its cadence; off, no run at all. */
 export function nextRunFor(automation: Pick<Automation, 'enabled' | 'cadence'>, now: Date): Date | null {
   return automation.enabled ? nextRunAfter(automation.cadence, now) : null;
+}
+
+/**
+ * The cadence a scheduled sync runs at while its platform's daily budget is stretched
+ * (functions/src/budget/plan.ts): the slower of the one set and the stretch in force.
+ */
+export function stretched(cadence: Cadence, floor: Cadence | null): Cadence {
+  if (floor === null) return cadence;
+  return CADENCE_INTERVAL_MS[floor] > CADENCE_INTERVAL_MS[cadence] ? floor : cadence;
 }

@@ -2,8 +2,9 @@ import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSna
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
-import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type JobPayload, type ProviderId } from '../schema/index.js';
-import { DUE_SLACK_MS, nextRunAfter } from './cadence.js';
+import { planPlatformBudget } from '../budget/index.js';
+import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
+import { DUE_SLACK_MS, nextRunAfter, stretched } from './cadence.js';
 
 /**
  * process_all_users and "schedule for all users" answer 202 after enqueuing one fan-out
@@ -27,6 +28,15 @@ export const fanOutPayloadSchema = z.object({
   /** Last integration handled: [nextRunAt millis or null, document path]. */
   cursor: z.tuple([z.number().nullable(), z.string()]).nullable(),
   page: z.number().int().min(0),
+  /**
+   * Scheduled syncs only, per platform with a daily budget: the stretch in force and the syncs
+   * this run may still start. Planned on the first page and carried to the next ones, so a
+   * run's pages share one allowance. Null until planned.
+   */
+  budgets: z
+    .partialRecord(providerIdSchema, z.object({ stretchedTo: cadenceSchema.nullable(), allowance: z.number().int().min(0) }))
+    .nullable()
+    .default(null),
 });
 export type FanOutPayload = z.infer<typeof fanOutPayloadSchema>;
 
@@ -35,11 +45,11 @@ export const scheduleAllUsersKey = (providerId: ProviderId | null) => `system:sc
 
 export async function enqueueFanOut(
   db: Firestore,
-  payload: Omit<FanOutPayload, 'cursor' | 'page' | 'runAt' | 'phase'>,
+  payload: Omit<FanOutPayload, 'cursor' | 'page' | 'runAt' | 'phase' | 'budgets'>,
   dedupeKey: string,
   maxAttempts: number,
 ): Promise<EnqueueResult> {
-  const full: FanOutPayload = { ...payload, phase: payload.mode === 'due' ? 'unscheduled' : 'scheduled', runAt: Date.now(), cursor: null, page: 0 };
+  const full: FanOutPayload = { ...payload, phase: payload.mode === 'due' ? 'unscheduled' : 'scheduled', runAt: Date.now(), cursor: null, page: 0, budgets: null };
   return enqueueJob(db, { userId: 'system', providerId: null, jobType: 'fan-out', dedupeKey, payload: full }, maxAttempts);
 }
 
@@ -86,6 +96,10 @@ export interface FanOutOptions {
   providers?: readonly ProviderId[];
   /** maxAttempts of the jobs it enqueues (JOB_MAX_ATTEMPTS). Default 3. */
   maxAttempts?: number;
+  /** Daily request budgets (DAILY_API_BUDGETS); none by default. */
+  budgets?: BudgetSettings;
+  /** The clock of plans and next runs; tests pass a fixed one. Default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -95,17 +109,28 @@ export interface FanOutOptions {
 export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
   const providers = options.providers ?? PROVIDER_IDS;
   const maxAttempts = options.maxAttempts ?? 3;
-  return async ({ job, db }) => {
-    const payload = fanOutPayloadSchema.parse(job.payload);
+  const clock = options.now ?? Date.now;
+  return async ({ job, db, signal }) => {
+    let payload = fanOutPayloadSchema.parse(job.payload);
     if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { queued: 0, duplicates: 0 };
-    return fanOutPage(db, payload, providers, maxAttempts);
+    const now = clock();
+    if (payload.budgets === null && payload.mode === 'due' && payload.jobType === 'scheduled-sync' && options.budgets) {
+      payload = { ...payload, budgets: await planBudgets(db, options.budgets, payload.providerId ? [payload.providerId] : providers, now) };
+    }
+    return fanOutPage(db, payload, providers, maxAttempts, now, signal);
   };
+}
+
+/** Each budgeted platform's plan for the rest of the day, stored for the Ads Hub and the alerts. */
+async function planBudgets(db: Firestore, settings: BudgetSettings, providers: readonly ProviderId[], now: number): Promise<NonNullable<FanOutPayload['budgets']>> {
+  const plans = await Promise.all(providers.map((p) => planPlatformBudget(db, p, settings, now)));
+  return Object.fromEntries(plans.flatMap((plan) => (plan ? [[plan.providerId, { stretchedTo: plan.stretchedTo, allowance: plan.hourAllowance ?? 0 }]] : [])));
 }
 
 /** Every platform configured, default attempts: what tests and benchmarks use. */
 export const fanOutHandler: JobHandler = createFanOutHandler();
 
-async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: readonly ProviderId[], maxAttempts: number): Promise<JobOutcome> {
+async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: readonly ProviderId[], maxAttempts: number, nowMs: number, signal?: AbortSignal): Promise<JobOutcome> {
   let snap = await pageQuery(db, payload, providers).get();
   if (snap.empty && payload.mode === 'due' && payload.phase === 'unscheduled') {
     // Nothing unscheduled (the usual case): go on with the scheduled ones in this run.
@@ -113,16 +138,27 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
     snap = await pageQuery(db, payload, providers).get();
   }
   const docs = firstUsers(snap.docs, payload.maxUsers);
-  const now = new Date();
+  const now = new Date(nowMs);
   const limit = pLimit(ENQUEUE_PARALLELISM);
   let queued = 0;
   let duplicates = 0;
+  // What this page may still start per budgeted platform; taken before each enqueue (they run side by side).
+  const allowance = new Map(Object.entries(payload.budgets ?? {}).map(([p, b]) => [p as ProviderId, b.allowance]));
 
   await Promise.all(
     docs.map((doc) =>
       limit(async () => {
+        // A page that timed out stops enqueuing: its retry owns the rest of it.
+        if (signal?.aborted) return;
         const providerId = doc.get('providerId') as ProviderId;
-        const cadence = cadenceSchema.catch('daily').parse(doc.get('automation.cadence'));
+        const budget = payload.budgets?.[providerId];
+        if (budget) {
+          // Over this hour's allowance: left due, untouched, so the next hour's run (oldest first) takes it.
+          const left = allowance.get(providerId) ?? 0;
+          if (left <= 0) return;
+          allowance.set(providerId, left - 1);
+        }
+        const cadence = stretched(cadenceSchema.catch('daily').parse(doc.get('automation.cadence')), budget?.stretchedTo ?? null);
         const advance =
           payload.mode === 'due' ? { nextRunAt: Timestamp.fromDate(nextRunAfter(cadence, now)), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
         const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
@@ -146,9 +182,13 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
             return;
           }
           duplicates++;
+          // A job already there costs no new requests: its slot goes back.
+          if (budget) allowance.set(providerId, (allowance.get(providerId) ?? 0) + 1);
           await doc.ref.update(advance, { lastUpdateTime: doc.updateTime });
         } catch (error) {
           if (!hasCode(error, GRPC.FAILED_PRECONDITION)) throw error;
+          // The owner changed the integration meanwhile: nothing was enqueued.
+          if (budget) allowance.set(providerId, (allowance.get(providerId) ?? 0) + 1);
         }
       }),
     ),
@@ -156,6 +196,7 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
 
   const last = docs.at(-1);
   const more = docs.length < snap.size || snap.size === payload.maxUsers * PER_USER;
+  if (payload.budgets) payload = { ...payload, budgets: Object.fromEntries(Object.entries(payload.budgets).map(([p, b]) => [p, { ...b, allowance: allowance.get(p as ProviderId) ?? 0 }])) };
   if (!last || !more) {
     // The unscheduled ones are done: the scheduled ones come next, from the start.
     if (payload.mode === 'due' && payload.phase === 'unscheduled') {

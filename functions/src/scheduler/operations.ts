@@ -1,6 +1,7 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import { ALERT_STATES_PATH, currentPolicy, evaluateAlerts, runObservations, staleResetObservation, type Observation } from '../alerts/index.js';
 import { monitorObservations } from '../alerts/monitor.js';
+import { QUOTA_USAGE_COLLECTION } from '../budget/index.js';
 import type { AppContext } from '../context.js';
 import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
@@ -19,8 +20,8 @@ import {
 import { EVENTS_COLLECTION_PATH, recordEvent } from './events.js';
 import { PROCESS_ALL_USERS_KEY, enqueueFanOut, scheduleAllUsersKey } from './fanout.js';
 
-/** Collections of documents that carry `expireAt` besides jobs and events (alert states). */
-const EXPIRING_COLLECTION_PATHS: readonly string[] = [ALERT_STATES_PATH];
+/** Collections of documents that carry `expireAt` besides jobs and events (alert states, daily usage counters). */
+const EXPIRING_COLLECTION_PATHS: readonly string[] = [ALERT_STATES_PATH, QUOTA_USAGE_COLLECTION];
 /** cleanup_old_jobs stops starting new pages after this: the cron function times out at 120 s. */
 const CLEANUP_BUDGET_MS = 90_000;
 
@@ -93,13 +94,15 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
       return { operation: body.operation, jobId: result.jobId, duplicate: result.duplicate, eventId };
     }
     case 'cleanup_old_jobs': {
-      const deleted = await cleanupOldJobs(ctx.db, {
-        retentionDays: body.retentionDays ?? ctx.config.queue.retentionDays,
-        eventsCollectionPath: EVENTS_COLLECTION_PATH,
-        expiringCollectionPaths: EXPIRING_COLLECTION_PATHS,
-        budgetMs: CLEANUP_BUDGET_MS,
-      });
-      const expired = await deleteExpiredConnections(ctx.db);
+      const [deleted, expired] = await Promise.all([
+        cleanupOldJobs(ctx.db, {
+          retentionDays: body.retentionDays ?? ctx.config.queue.retentionDays,
+          eventsCollectionPath: EVENTS_COLLECTION_PATH,
+          expiringCollectionPaths: EXPIRING_COLLECTION_PATHS,
+          budgetMs: CLEANUP_BUDGET_MS,
+        }),
+        deleteExpiredConnections(ctx.db, { deadline: Date.now() + CLEANUP_BUDGET_MS }),
+      ]);
       const deletedConnections = expired.states + expired.pendingConnections;
       counts.deleted = deleted.jobs + deleted.events + deleted.expired + deletedConnections;
       const eventId = await finishRun(ctx, 'cron', body.operation, started, counts);
@@ -109,7 +112,7 @@ export async function runCronOperation(ctx: AppContext, body: CronBody): Promise
         deletedEvents: deleted.events,
         deletedExpired: deleted.expired,
         deletedConnections,
-        complete: deleted.complete,
+        complete: deleted.complete && expired.complete,
         eventId,
       };
     }

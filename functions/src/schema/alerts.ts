@@ -5,10 +5,10 @@ import { providerIdSchema, timestampSchema } from './common.js';
  * What an alert is about. Platform kinds are judged per platform (a key per platform);
  * `stale-reset` and `backlog` are about the queue as a whole.
  */
-export const ALERT_KINDS = ['run-failures', 'job-failed', 'stale-reset', 'circuit-open', 'backlog', 'reconnect', 'freshness'] as const;
+export const ALERT_KINDS = ['run-failures', 'job-failed', 'stale-reset', 'circuit-open', 'backlog', 'reconnect', 'freshness', 'budget'] as const;
 export const alertKindSchema = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof alertKindSchema>;
-export const PLATFORM_ALERT_KINDS: readonly AlertKind[] = ['run-failures', 'job-failed', 'circuit-open', 'reconnect', 'freshness'];
+export const PLATFORM_ALERT_KINDS: readonly AlertKind[] = ['run-failures', 'job-failed', 'circuit-open', 'reconnect', 'freshness', 'budget'];
 
 export const ALERT_KIND_LABELS: Record<AlertKind, string> = {
   'run-failures': 'Jobs failing',
@@ -18,6 +18,7 @@ export const ALERT_KIND_LABELS: Record<AlertKind, string> = {
   backlog: 'Queue backlog',
   reconnect: 'Integrations need a reconnect',
   freshness: 'Data is stale',
+  budget: 'Daily request budget stretched',
 };
 
 /**

@@ -8,3 +8,4 @@ export * from './credentials.js';
 export * from './hub.js';
 export * from './connections.js';
 export * from './alerts.js';
+export * from './budgets.js';

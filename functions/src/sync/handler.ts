@@ -9,7 +9,9 @@ import {
   type ConnectorRegistry,
 } from '../providers/index.js';
 import { z } from 'zod';
-import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, pendingReportSchema, type Job, type ProviderId } from '../schema/index.js';
+import { nextBudgetDay, readUsage, recordUsage, retryAllowed } from '../budget/index.js';
+import { sideTaskFailed } from '../logs.js';
+import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { ConnectionChangedError, recordHistoryLoaded, recordSyncResult, type JobConnection } from './connection.js';
 import { loadIntegration, type WriteOptions } from './store.js';
@@ -29,6 +31,14 @@ export interface SyncHandlerOptions {
   /** A job whose reports the platform is still preparing runs again after this long. Default 30 s. */
   pendingRecheckMs?: number;
   writeOptions?: WriteOptions;
+  /** Daily request budgets: every run's requests are counted, and retries leave the reserve alone. */
+  budget?: {
+    settings: BudgetSettings;
+    /** Requests this process sent to the platform since the last call (its request gate's count). */
+    takeSentCount(providerId: ProviderId): number;
+    /** Default Date.now. */
+    now?: () => number;
+  };
 }
 
 interface Prepared extends JobConnection {
@@ -199,11 +209,57 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
   };
 }
 
+/**
+ * A retry waits for the next budget day when only the reserve is left of the platform's: the
+ * last of a day is for first runs (Sync now, a new connection's history), not for failures
+ * that repeat. Waiting for a limit gives the attempt back, as any platform limit does.
+ */
+async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>): Promise<void> {
+  const providerId = job.providerId;
+  const daily = providerId ? budget.settings.daily[providerId] : undefined;
+  if (!providerId || daily === undefined || job.attempts <= 1) return;
+  const now = (budget.now ?? Date.now)();
+  const { calls } = await readUsage(db, providerId, now);
+  if (retryAllowed(daily, budget.settings.reserveShare, calls)) return;
+  throw new RateLimitJobError(
+    `The daily request budget for ${PROVIDER_LABELS[providerId]} is down to its reserve (${Math.max(0, daily - calls)} of ${daily} left): retries wait for the new budget day at midnight UTC`,
+    new Date(nextBudgetDay(now)),
+  );
+}
+
+/**
+ * Counts what the platform was sent, whatever the outcome: the requests the process sent since
+ * the last count (this run's and those of runs beside it), and one more sync where it is one.
+ * Never fails the job: a lost count only makes the next plan a little optimistic.
+ */
+async function countRequests(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>, syncs: number): Promise<void> {
+  const providerId = job.providerId;
+  if (!providerId || budget.settings.daily[providerId] === undefined) return;
+  try {
+    await recordUsage(db, providerId, { calls: budget.takeSentCount(providerId), syncs }, (budget.now ?? Date.now)());
+  } catch (error) {
+    sideTaskFailed('counting requests for the daily budget', error, { jobId: job.id });
+  }
+}
+
+/** Budget bookkeeping around a sync handler; `syncs` is what one run counts as (backfill chunks are not syncs). */
+function budgeted(db: Firestore, handler: JobHandler, budget: SyncHandlerOptions['budget'], syncs: number): JobHandler {
+  if (!budget) return handler;
+  return async (context) => {
+    await holdRetryForBudget(db, context.job, budget);
+    try {
+      return await handler(context);
+    } finally {
+      await countRequests(db, context.job, budget, syncs);
+    }
+  };
+}
+
 export function createSyncHandlers(db: Firestore, options: SyncHandlerOptions): HandlerRegistry {
-  const incremental = incrementalHandler(db, options);
+  const incremental = budgeted(db, incrementalHandler(db, options), options.budget, 1);
   return {
     'scheduled-sync': incremental,
     'manual-sync': incremental,
-    'initial-backfill': backfillHandler(db, options),
+    'initial-backfill': budgeted(db, backfillHandler(db, options), options.budget, 0),
   };
 }

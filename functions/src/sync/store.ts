@@ -109,7 +109,6 @@ export const emptyStoredMetrics = (): StoredMetrics => ({ months: new Map(), tot
 export interface PlannedDoc {
   ref: DocumentReference;
   header: Record<string, unknown>;
-  headerChanged: boolean;
   /** The days to replace whole, with their new content. */
   days: Map<string, unknown>;
   /** Rows these days hold (0 for the totals, which repeat the campaign-daily rows). */
@@ -157,7 +156,7 @@ export function planMetricWrites(db: Firestore, userId: string, rows: readonly M
     const headerChanged = !options.onlyMissingDays && stored?.header !== monthHeader(header);
     if (changed.size === 0 && !headerChanged) continue;
     const rowCount = [...changed.values()].reduce((sum, segments) => sum + Object.keys(segments).length, 0);
-    plans.push({ ref: user.collection(METRIC_MONTHS_COLLECTION).doc(id), header, headerChanged, days: changed, rows: rowCount });
+    plans.push({ ref: user.collection(METRIC_MONTHS_COLLECTION).doc(id), header, days: changed, rows: rowCount });
   }
   for (const t of totals.values()) {
     const id = metricTotalsId(t.first);
@@ -171,7 +170,7 @@ export function planMetricWrites(db: Firestore, userId: string, rows: readonly M
     const headerChanged =
       !options.onlyMissingDays && (stored?.header !== totalsHeader(header) || [...t.campaigns].some(([campaignId, name]) => stored.names?.get(campaignId) !== name));
     if (changed.size === 0 && !headerChanged) continue;
-    plans.push({ ref: user.collection(METRIC_TOTALS_COLLECTION).doc(id), header, headerChanged, days: changed, rows: 0 });
+    plans.push({ ref: user.collection(METRIC_TOTALS_COLLECTION).doc(id), header, days: changed, rows: 0 });
   }
   return plans;
 }

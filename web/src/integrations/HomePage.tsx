@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { Alert, Spinner, useNow } from '../components/ui';
+import { useBudgetPlans } from '../live/budgets';
 import { useIntegrations, useUserJobs } from '../live/user';
 import { MetricsPanel } from '../metrics/MetricsPanel';
 import { PlatformCard } from './PlatformCard';
@@ -10,6 +11,8 @@ export function HomePage({ uid, notice }: { uid: string; notice: string | null }
   const now = useNow(15_000);
   const integrations = useIntegrations(uid);
   const jobs = useUserJobs(uid);
+  // Only a hint on the cards: a plan that cannot be read leaves them as they are.
+  const budgets = useBudgetPlans(true);
   const list = useMemo(() => [...integrations.data.values()], [integrations.data]);
   return (
     <main className="page" id="main">
@@ -35,7 +38,7 @@ export function HomePage({ uid, notice }: { uid: string; notice: string | null }
       ) : (
         <div className="cards">
           {PROVIDER_IDS.map((p) => (
-            <PlatformCard key={p} uid={uid} providerId={p} integration={integrations.data.get(p)} jobs={jobs.data} now={now} />
+            <PlatformCard key={p} uid={uid} providerId={p} integration={integrations.data.get(p)} jobs={jobs.data} budget={budgets.data.get(p)} now={now} />
           ))}
         </div>
       )}

@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { DEFAULT_AUTOMATION, type Job, type ProviderId } from '@functions/schema/index.js';
+import { DEFAULT_AUTOMATION, type Job, type PlatformBudgetDocument, type ProviderId } from '@functions/schema/index.js';
 import { api, errorText } from '../api';
 import { formatDateTime, formatRelative } from '../components/format';
 import { Alert, Button, Pill } from '../components/ui';
 import type { Integration } from '../live/user';
 import { AutomationControls } from './AutomationControls';
 import { saveAutomation } from './automation';
+import { budgetNotice } from './budget';
 import { JobStatus, isActive } from './JobStatus';
 import { PROVIDER_COLORS, PROVIDER_INITIALS, PROVIDER_LABELS, displayAccountId, rememberConnecting } from './platforms';
 
@@ -24,7 +25,21 @@ function PlatformMark({ providerId }: { providerId: ProviderId }) {
 }
 
 /** One platform: connect it, or see and steer its sync. */
-export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid: string; providerId: ProviderId; integration: Integration | undefined; jobs: Job[]; now: number }) {
+export function PlatformCard({
+  uid,
+  providerId,
+  integration,
+  jobs,
+  budget,
+  now,
+}: {
+  uid: string;
+  providerId: ProviderId;
+  integration: Integration | undefined;
+  jobs: Job[];
+  budget: PlatformBudgetDocument | undefined;
+  now: number;
+}) {
   const label = PROVIDER_LABELS[providerId];
   const [busy, setBusy] = useState<'connect' | 'sync' | 'disconnect' | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -58,6 +73,7 @@ export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid:
   const backfill = mine.find((j) => j.jobType === 'initial-backfill');
   const sync = mine.find((j) => j.lane === 'sync');
   const activeSync = sync && isActive(sync);
+  const budgetText = connected && integration.status === 'connected' ? budgetNotice(providerId, integration.automation ?? DEFAULT_AUTOMATION, budget, now) : null;
   const status = !connected ? { tone: 'muted' as const, text: 'Not connected' } : integration.status === 'error' ? { tone: 'error' as const, text: 'Needs reconnecting' } : { tone: 'ok' as const, text: 'Connected' };
 
   return (
@@ -101,6 +117,12 @@ export function PlatformCard({ uid, providerId, integration, jobs, now }: { uid:
           {integration.status === 'connected' && integration.lastSyncStatus === 'failed' && integration.lastError && !activeSync && (
             <Alert tone="warn" title="The last sync failed">
               {integration.lastError} Press Sync now to try again{integration.automation.enabled ? ', or wait for the next run' : ''}.
+            </Alert>
+          )}
+
+          {budgetText && (
+            <Alert tone="warn" title="Syncing less often today">
+              <span data-testid="budget-notice">{budgetText}</span>
             </Alert>
           )}
 

@@ -1,0 +1,87 @@
+/**
+ * A platform's daily request budget, planned for the rest of the day. Pure: the scheduler
+ * feeds it the day's counts and the cadences set, and stores what comes out.
+ *
+ * - Scheduled syncs may spend the budget less a reserve; retries never touch the reserve, so
+ *   the last of a day goes to first runs (Sync now, a new connection's backfill).
+ * - When the day's scheduled syncs would not fit, cadences stretch in a stated order: hourly
+ *   ones run every 6 hours, then every-6h ones daily, then daily ones weekly (STRETCH_ORDER),
+ *   stopping at the first that fits.
+ * - Each hour's run starts only what the rest of the day's runs leave over (hourAllowance), so
+ *   a budget that runs short is spread over the day instead of being spent by midnight's burst.
+ */
+import { CADENCE_INTERVAL_MS, GRID_ORIGIN, stretched } from '../scheduler/cadence.js';
+import { CADENCES, type Cadence } from '../schema/index.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Stretch levels, mildest first: null keeps every cadence as set. */
+export const STRETCH_ORDER: readonly (Cadence | null)[] = [null, 'every6h', 'daily', 'weekly'];
+
+/** The UTC date of a moment, YYYY-MM-DD: platform budgets are counted per UTC day. */
+export const budgetDayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
+
+/** The next midnight UTC, when a new budget day starts. */
+export const nextBudgetDay = (at: number) => Math.floor(at / DAY_MS) * DAY_MS + DAY_MS;
+
+/** Boundaries of a cadence's grid in [from, to): the scheduled runs of one integration in that span. */
+export function runsBetween(cadence: Cadence, from: number, to: number): number {
+  if (to <= from) return 0;
+  const interval = CADENCE_INTERVAL_MS[cadence];
+  const first = Math.ceil((from - GRID_ORIGIN) / interval);
+  const last = Math.floor((to - 1 - GRID_ORIGIN) / interval);
+  return Math.max(0, last - first + 1);
+}
+
+export interface BudgetInput {
+  /** Requests a day. */
+  budget: number;
+  /** Fraction of the budget kept back for first runs (Sync now, backfills). */
+  reserveShare: number;
+  /** Requests counted so far today. */
+  spent: number;
+  /** Requests one sync costs. */
+  callsPerSync: number;
+  /** Connected integrations with automation on, per cadence. */
+  integrations: Readonly<Record<Cadence, number>>;
+  now: number;
+}
+
+export interface BudgetPlan {
+  reserve: number;
+  /** What scheduled syncs may still spend today. */
+  available: number;
+  /** Requests the rest of the day's scheduled syncs would take at the cadences set. */
+  demand: number;
+  stretchedTo: Cadence | null;
+  /** Scheduled syncs this hour may start. */
+  hourAllowance: number;
+}
+
+/** Requests the scheduled syncs in [from, to) take under a stretch. */
+function demandBetween(input: BudgetInput, floor: Cadence | null, from: number, to: number): number {
+  return CADENCES.reduce((sum, cadence) => sum + input.integrations[cadence] * runsBetween(stretched(cadence, floor), from, to), 0) * input.callsPerSync;
+}
+
+export function planBudget(input: BudgetInput): BudgetPlan {
+  // The hourly run may start a few minutes late: its own hour's runs are still to come.
+  const hourStart = Math.floor(input.now / HOUR_MS) * HOUR_MS;
+  const nextHour = hourStart + HOUR_MS;
+  const dayEnd = nextBudgetDay(input.now);
+  const reserve = Math.ceil(input.budget * input.reserveShare);
+  const available = Math.max(0, input.budget - reserve - input.spent);
+  const demand = demandBetween(input, null, hourStart, dayEnd);
+  const fits = STRETCH_ORDER.findIndex((floor) => demandBetween(input, floor, hourStart, dayEnd) <= available);
+  const stretchedTo = STRETCH_ORDER[fits === -1 ? STRETCH_ORDER.length - 1 : fits]!;
+  // This hour may spend what the later hours' runs, at the stretch chosen, leave over.
+  const later = demandBetween(input, stretchedTo, nextHour, dayEnd);
+  const hourAllowance = input.callsPerSync > 0 ? Math.max(0, Math.floor((available - later) / input.callsPerSync)) : Number.MAX_SAFE_INTEGER;
+  return { reserve, available, demand, stretchedTo, hourAllowance };
+}
+
+/**
+ * Whether a retry may still be sent today: only while more than the reserve is left, so
+ * failures that repeat cannot eat what first runs need.
+ */
+export const retryAllowed = (budget: number, reserveShare: number, spent: number) => budget - spent > Math.ceil(budget * reserveShare);

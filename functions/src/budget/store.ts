@@ -1,0 +1,123 @@
+/**
+ * Where the daily budgets live: sharded usage counters (every sync adds its requests to one of
+ * QUOTA_USAGE_SHARDS documents: at the worker's peak of about 17 syncs a second, each shard
+ * takes about one write a second, what a document sustains), and one plan document per
+ * platform that the hourly fan-out writes and the Ads Hub reads.
+ */
+import { randomInt } from 'node:crypto';
+import { FieldValue, Timestamp, type Firestore } from 'firebase-admin/firestore';
+import {
+  CADENCES,
+  PROVIDER_IDS,
+  QUOTA_USAGE_SHARDS,
+  platformBudgetDocumentSchema,
+  quotaUsageDocumentSchema,
+  type BudgetSettings,
+  type Cadence,
+  type PlatformBudgetDocument,
+  type ProviderId,
+} from '../schema/index.js';
+import { scheduledIntegrations } from '../integrations/queries.js';
+import { budgetDayOf, planBudget } from './plan.js';
+
+export const QUOTA_USAGE_COLLECTION = 'quotaUsage';
+export const PLATFORM_BUDGETS_COLLECTION = 'platformBudgets';
+
+/** Usage counters outlive their day by this much (TTL deletes them; cleanup_old_jobs is the backstop). */
+const USAGE_KEPT_MS = 3 * 86_400_000;
+
+const usageRef = (db: Firestore, providerId: ProviderId, day: string, shard: number) => db.collection(QUOTA_USAGE_COLLECTION).doc(`${providerId}_${day}_${shard}`);
+export const platformBudgetRef = (db: Firestore, providerId: ProviderId) => db.collection(PLATFORM_BUDGETS_COLLECTION).doc(providerId);
+
+export interface Usage {
+  calls: number;
+  syncs: number;
+}
+
+/** Adds one sync's requests to today's count (a blind increment: no read, no contention). */
+export async function recordUsage(db: Firestore, providerId: ProviderId, usage: Usage, now: number): Promise<void> {
+  if (usage.calls === 0 && usage.syncs === 0) return;
+  const day = budgetDayOf(now);
+  await usageRef(db, providerId, day, randomInt(QUOTA_USAGE_SHARDS)).set(
+    {
+      providerId,
+      day,
+      calls: FieldValue.increment(usage.calls),
+      syncs: FieldValue.increment(usage.syncs),
+      expireAt: Timestamp.fromMillis(Date.parse(`${day}T00:00:00Z`) + USAGE_KEPT_MS),
+    },
+    { merge: true },
+  );
+}
+
+/** The day's count: every shard, read by id. */
+export async function readUsage(db: Firestore, providerId: ProviderId, now: number): Promise<Usage> {
+  const day = budgetDayOf(now);
+  const refs = Array.from({ length: QUOTA_USAGE_SHARDS }, (_, shard) => usageRef(db, providerId, day, shard));
+  const snaps = await db.getAll(...refs);
+  return snaps.reduce(
+    (sum, snap) => {
+      if (!snap.exists) return sum;
+      const shard = quotaUsageDocumentSchema.parse(snap.data());
+      return { calls: sum.calls + shard.calls, syncs: sum.syncs + shard.syncs };
+    },
+    { calls: 0, syncs: 0 },
+  );
+}
+
+/** Connected integrations with automation on, per cadence: one aggregation each (a read per 1,000 entries). */
+export async function countScheduled(db: Firestore, providerId: ProviderId): Promise<Record<Cadence, number>> {
+  const counts = await Promise.all(
+    CADENCES.map(async (cadence) => {
+      return [cadence, (await scheduledIntegrations(db, providerId, cadence).count().get()).data().count] as const;
+    }),
+  );
+  return Object.fromEntries(counts) as Record<Cadence, number>;
+}
+
+/**
+ * Requests a sync costs before the day has counted enough of them to say: a daily sync asks
+ * each of the platform's report kinds once (Meta has three), and TikTok also asks for the
+ * account's currency on an account's first sync.
+ */
+const ESTIMATED_CALLS_PER_SYNC: Record<ProviderId, number> = { google: 1, meta: 3, linkedin: 1, tiktok: 2 };
+/** Syncs counted before today's own figure replaces the estimate. */
+const SYNCS_FOR_ESTIMATE = 20;
+
+export function callsPerSync(providerId: ProviderId, usage: Usage): number {
+  return usage.syncs >= SYNCS_FOR_ESTIMATE ? usage.calls / usage.syncs : ESTIMATED_CALLS_PER_SYNC[providerId];
+}
+
+/** Plans one platform's day from its counts and stores the plan; null when it has no budget. */
+export async function planPlatformBudget(db: Firestore, providerId: ProviderId, settings: BudgetSettings, now: number): Promise<PlatformBudgetDocument | null> {
+  const budget = settings.daily[providerId];
+  if (budget === undefined) return null;
+  const [usage, integrations] = await Promise.all([readUsage(db, providerId, now), countScheduled(db, providerId)]);
+  const cost = callsPerSync(providerId, usage);
+  const plan = planBudget({ budget, reserveShare: settings.reserveShare, spent: usage.calls, callsPerSync: cost, integrations, now });
+  const document: PlatformBudgetDocument = {
+    providerId,
+    day: budgetDayOf(now),
+    budget,
+    reserve: plan.reserve,
+    spent: usage.calls,
+    callsPerSync: cost,
+    demand: plan.demand,
+    stretchedTo: plan.stretchedTo,
+    hourAllowance: plan.hourAllowance,
+    planAt: Timestamp.fromMillis(now),
+  };
+  await platformBudgetRef(db, providerId).set(document);
+  return document;
+}
+
+/** Every platform's stored plan for the day of `now` (a plan of an earlier day no longer holds). */
+export async function loadBudgetPlans(db: Firestore, now: number): Promise<Map<ProviderId, PlatformBudgetDocument>> {
+  const snaps = await db.getAll(...PROVIDER_IDS.map((p) => platformBudgetRef(db, p)));
+  const plans = new Map<ProviderId, PlatformBudgetDocument>();
+  for (const snap of snaps) {
+    const parsed = platformBudgetDocumentSchema.safeParse(snap.data());
+    if (parsed.success && parsed.data.day === budgetDayOf(now)) plans.set(parsed.data.providerId, parsed.data);
+  }
+  return plans;
+}
