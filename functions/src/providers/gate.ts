@@ -66,6 +66,7 @@ export class RequestGate {
 
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
+  private readonly accounts = new Map<string, RequestGate>();
 
   constructor(options: PacingOptions | number | null, clock: Partial<PacingClock> = {}) {
     this.now = clock.now ?? Date.now;
@@ -110,6 +111,21 @@ export class RequestGate {
     this.successes = 0;
     const learned = this.learnedCeiling && this.learnedCeiling.until > this.now() ? this.learnedCeiling.rate : Number.POSITIVE_INFINITY;
     this.rate = Math.min(this.rate * INCREASE_STEP, this.ceiling ?? Number.POSITIVE_INFINITY, Math.max(learned, this.rate));
+  }
+
+  /**
+   * The gate of one account, for a platform that also limits per account (Meta's business use
+   * case and ad-account limits): unpaced until that account's own usage or limit answers slow
+   * it, so one busy account waits without holding up the others. Shared by both lanes, as
+   * this gate is. A request passes this gate, then its account's.
+   */
+  account(accountId: string): RequestGate {
+    let gate = this.accounts.get(accountId);
+    if (!gate) {
+      gate = new RequestGate({ requestsPerSecond: null, minRequestsPerSecond: this.floor / this.processShare }, { now: this.now, sleep: this.sleep });
+      this.accounts.set(accountId, gate);
+    }
+    return gate;
   }
 
   /** Requests let through since the last call (every lane, every job of this process), counted once. */
