@@ -23,6 +23,20 @@ function virtualGate(options: PacingOptions) {
 }
 
 describe('providers/gate: pacing to a known or learned rate', () => {
+  it('after a stall never lets more than the rate leave within any second, however many slots have passed', async () => {
+    let t = 0;
+    let stalled = false;
+    // One sleep overshoots by a second (a busy event loop): the slots planned meanwhile have all passed.
+    const gate = new RequestGate({ requestsPerSecond: 10 }, { now: () => t, sleep: async (ms) => void (t += ms + (stalled ? 0 : ((stalled = true), 1000))) });
+    const sent: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await gate.wait();
+      sent.push(t);
+    }
+    const busiest = Math.max(...sent.map((s) => sent.filter((u) => u > s - 1000 && u <= s).length));
+    assert.equal(busiest, 10);
+  });
+
   it('paces at 90 % of a stated limit, so arrival jitter never puts one request too many in the platform\'s second', () => {
     const gates = createGates({ pacing: { google: { requestsPerSecond: 20 }, linkedin: { requestsPerSecond: 10, maxRequestsPerSecond: 12 } } }, { processShare: 0.5 });
     assert.equal(gates.get('google')!.requestsPerSecond, 20 * 0.9 * 0.5);

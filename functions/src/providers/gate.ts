@@ -128,6 +128,23 @@ export class RequestGate {
     return gate;
   }
 
+  /**
+   * Slots are planned ahead; when the process stalls (a busy event loop, a loaded machine)
+   * requests whose slots have passed would all leave at once. Platforms count requests in a
+   * sliding second, so no second of what was actually sent may hold more than the rate.
+   * Nothing awaits between this check and the send being recorded, so callers cannot pass it together.
+   */
+  private async keepWindow(signal?: AbortSignal): Promise<void> {
+    if (this.rate === null) return;
+    const perSecond = Math.max(1, Math.floor(this.rate));
+    for (;;) {
+      const now = this.now();
+      const inWindow = this.sent.filter((t) => t > now - 1000);
+      if (inWindow.length < perSecond) return;
+      await this.sleep(inWindow[inWindow.length - perSecond]! + 1000 - now, signal);
+    }
+  }
+
   /** Requests let through since the last call (every lane, every job of this process), counted once. */
   takeSentCount(): number {
     const count = this.sentUncounted;
@@ -148,6 +165,7 @@ export class RequestGate {
     }
     // A pause may be extended while we sleep: wait until none is pending.
     while (this.resumeAt > this.now()) await this.sleep(this.resumeAt - this.now(), signal);
+    await this.keepWindow(signal);
     const now = this.now();
     this.sentUncounted++;
     this.sent.push(now);
