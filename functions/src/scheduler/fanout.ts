@@ -1,10 +1,12 @@
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import type { EnqueueResult, JobHandler, JobOutcome } from '../queue/index.js';
 import { planPlatformBudget } from '../budget/index.js';
 import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
 import { DUE_SLACK_MS, nextRunAfter, stretched } from './cadence.js';
+import { enqueueJob } from './jobs.js';
 
 /**
  * process_all_users and "schedule for all users" answer 202 after enqueuing one fan-out
@@ -106,13 +108,13 @@ export interface FanOutOptions {
  * Enqueues a page of syncs and continues with the next page. A platform whose app is not
  * configured is skipped here: its jobs could only fail, trip its circuit and alert daily.
  */
-export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
+export function createFanOutHandler(db: Firestore, options: FanOutOptions = {}): JobHandler {
   const providers = options.providers ?? PROVIDER_IDS;
   const maxAttempts = options.maxAttempts ?? 3;
   const clock = options.now ?? Date.now;
-  return async ({ job, db, signal }) => {
+  return async ({ job, signal }) => {
     let payload = fanOutPayloadSchema.parse(job.payload);
-    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { queued: 0, duplicates: 0 };
+    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { counters: { queued: 0, duplicates: 0 } };
     const now = clock();
     if (payload.budgets === null && payload.mode === 'due' && payload.jobType === 'scheduled-sync' && options.budgets) {
       payload = { ...payload, budgets: await planBudgets(db, options.budgets, payload.providerId ? [payload.providerId] : providers, now) };
@@ -126,9 +128,6 @@ async function planBudgets(db: Firestore, settings: BudgetSettings, providers: r
   const plans = await Promise.all(providers.map((p) => planPlatformBudget(db, p, settings, now)));
   return Object.fromEntries(plans.flatMap((plan) => (plan ? [[plan.providerId, { stretchedTo: plan.stretchedTo, allowance: plan.hourAllowance ?? 0 }]] : [])));
 }
-
-/** Every platform configured, default attempts: what tests and benchmarks use. */
-export const fanOutHandler: JobHandler = createFanOutHandler();
 
 async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: readonly ProviderId[], maxAttempts: number, nowMs: number, signal?: AbortSignal): Promise<JobOutcome> {
   let snap = await pageQuery(db, payload, providers).get();
@@ -200,10 +199,10 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
   if (!last || !more) {
     // The unscheduled ones are done: the scheduled ones come next, from the start.
     if (payload.mode === 'due' && payload.phase === 'unscheduled') {
-      return { queued, duplicates, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
+      return { counters: { queued, duplicates }, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
     }
-    return { queued, duplicates };
+    return { counters: { queued, duplicates } };
   }
   const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
-  return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
+  return { counters: { queued, duplicates }, continueWith: { ...payload, cursor, page: payload.page + 1 } };
 }
