@@ -5,7 +5,7 @@
  * body, a token, a key or a credential. Error texts pass through `scrubbed` first.
  */
 import * as logger from 'firebase-functions/logger';
-import type { EventCounts, ProviderId } from './schema/index.js';
+import type { EventCounts } from './schema/index.js';
 
 type Severity = 'INFO' | 'WARNING' | 'ERROR';
 
@@ -54,7 +54,8 @@ export function requestFailed(endpoint: string, error: unknown): void {
 export interface JobOutcomeLine {
   jobId: string;
   userId: string;
-  platform: ProviderId | null;
+  /** The job's group key (its platform). */
+  platform: string | null;
   jobType: string;
   result: string;
   /** Attempts used, counting this one. */

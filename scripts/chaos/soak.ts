@@ -22,7 +22,7 @@ import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { LOCKS_COLLECTION, enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { LOCKS_COLLECTION, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import {
   METRIC_MONTHS_COLLECTION,
   METRIC_TOTALS_COLLECTION,
@@ -37,6 +37,7 @@ import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef, integrationRef } from '../../functions/src/sync/store.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { WorkerMessage } from './worker.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 export interface SoakOptions {
   users: number;
@@ -247,7 +248,7 @@ async function differencesFromFaultFreeRun(soakDb: Firestore, integrations: Inte
     });
     const handlers = createSyncHandlers(db, { connectors });
     for (let round = 0; round < 20; round++) {
-      const report = await runWorker(db, {
+      const report = await runWorker(adsQueue(db), {
         maxJobs: 100_000, concurrency: 32, budgetMs: 3_600_000, jobTimeoutMs: 300_000,
         retry: { baseMs: 100, maxMs: 1_000, maxAttempts: 5 }, circuit: { failureThreshold: 1_000, cooldownMs: 1_000 }, handlers,
       });

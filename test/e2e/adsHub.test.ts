@@ -4,13 +4,13 @@ import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
 import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/firestore';
 import type { Browser, Page } from 'playwright-core';
-import { enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { seedDemo } from '../../scripts/seedDemo.js';
 import { AUTH_HOST, FIRESTORE_HOST } from '../helpers/firebase.js';
 import { DESKTOP, ORIGIN, PHONE, launch, newPage, overflowingElements, screenshot, signIn, unlabelledControls, unreachableByKeyboard } from './browser.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 /**
  * The Ads Hub in a real Chromium against the emulators, the built functions (through the

@@ -4,13 +4,14 @@ import type { Timestamp } from 'firebase-admin/firestore';
 import { monitorObservations } from '../../functions/src/alerts/monitor.js';
 import { nextBudgetDay, platformBudgetRef, readUsage, recordUsage } from '../../functions/src/budget/index.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { circuitsCollection, enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { circuitsCollection, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { createFanOutHandler, enqueueFanOut } from '../../functions/src/scheduler/fanout.js';
 import { platformBudgetDocumentSchema, type BudgetSettings } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('scheduler-budget');
 beforeEach(() => fb.clear());
@@ -23,8 +24,8 @@ const iso = (t: Timestamp | null | undefined) => t?.toDate().toISOString() ?? nu
 
 async function runFanOut(now: number, budgets = SETTINGS) {
   await enqueueFanOut(fb.db, { mode: 'due', maxUsers: 500, jobType: 'scheduled-sync', timeframeDays: null, providerId: null, priority: null }, `system:budget-test:${now}`, 3);
-  const handlers = { 'fan-out': createFanOutHandler({ budgets, now: () => now }) };
-  await runWorker(fb.db, workerOptions(handlers, { maxJobs: 10, concurrency: 1 }));
+  const handlers = { 'fan-out': createFanOutHandler(fb.db, { budgets, now: () => now }) };
+  await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 10, concurrency: 1 }));
   return (await allJobs(fb.db)).filter((j) => j.jobType === 'scheduled-sync');
 }
 
@@ -114,7 +115,7 @@ describe('daily request budgets', () => {
       connectors: createConnectors({}),
       budget: { settings: SETTINGS, takeSentCount: () => ++sent, now: () => now },
     });
-    const report = await runWorker(fb.db, workerOptions(handlers));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.deepEqual([report.counts.failed, report.counts.retried, report.counts.deferred], [0, 0, 0]);
     const held = (await allJobs(fb.db))[0]!;
     assert.equal(held.status, 'queued');
@@ -125,7 +126,7 @@ describe('daily request budgets', () => {
 
     // A first run (Sync now) may use the reserve: it gets to the platform (which is not configured here).
     const manual = await enqueueJob(fb.db, { userId: 'v', providerId: 'google', jobType: 'manual-sync' });
-    await runWorker(fb.db, workerOptions(handlers));
+    await runWorker(adsQueue(fb.db), workerOptions(handlers));
     const ran = (await allJobs(fb.db)).find((j) => j.id === manual.jobId)!;
     assert.equal(ran.status, 'failed');
     assert.match(ran.lastError ?? '', /Google Ads is not configured on the server/);

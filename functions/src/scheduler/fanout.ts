@@ -1,11 +1,13 @@
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import type { EnqueueResult, JobHandler, JobOutcome } from '../queue/index.js';
 import { countRequestedSince, planPlatformBudget, stretchedNextRun } from '../budget/index.js';
 import { sideTaskFailed } from '../logs.js';
 import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
 import { DUE_SLACK_MS } from './cadence.js';
+import { enqueueJob } from './jobs.js';
 
 /**
  * process_all_users and "schedule for all users" answer 202 after enqueuing one fan-out
@@ -107,13 +109,13 @@ export interface FanOutOptions {
  * Enqueues a page of syncs and continues with the next page. A platform whose app is not
  * configured is skipped here: its jobs could only fail, trip its circuit and alert daily.
  */
-export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
+export function createFanOutHandler(db: Firestore, options: FanOutOptions = {}): JobHandler {
   const providers = options.providers ?? PROVIDER_IDS;
   const maxAttempts = options.maxAttempts ?? 3;
   const clock = options.now ?? Date.now;
-  return async ({ job, db, signal }) => {
+  return async ({ job, signal }) => {
     let payload = fanOutPayloadSchema.parse(job.payload);
-    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { queued: 0, duplicates: 0 };
+    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { counters: { queued: 0, duplicates: 0 } };
     const now = clock();
     const scope = payload.providerId ? [payload.providerId] : providers;
     // Every due run is budgeted, whichever job type it enqueues: a due integration is a scheduled sync.
@@ -122,7 +124,7 @@ export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
     }
     const allowance = await allowanceLeft(db, payload);
     // Nothing in scope may start this hour: no need to read the due integrations at all.
-    if (scope.every((p) => allowance.get(p) === 0)) return { queued: 0, duplicates: 0 };
+    if (scope.every((p) => allowance.get(p) === 0)) return { counters: { queued: 0, duplicates: 0 } };
     return fanOutPage(db, payload, providers, maxAttempts, now, allowance, signal);
   };
 }
@@ -156,9 +158,6 @@ async function allowanceLeft(db: Firestore, payload: FanOutPayload): Promise<Map
   );
   return new Map(entries);
 }
-
-/** Every platform configured, default attempts: what tests and benchmarks use. */
-export const fanOutHandler: JobHandler = createFanOutHandler();
 
 async function fanOutPage(
   db: Firestore,
@@ -238,10 +237,10 @@ async function fanOutPage(
   if (!last || !more) {
     // The unscheduled ones are done: the scheduled ones come next, from the start.
     if (payload.mode === 'due' && payload.phase === 'unscheduled') {
-      return { queued, duplicates, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
+      return { counters: { queued, duplicates }, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
     }
-    return { queued, duplicates };
+    return { counters: { queued, duplicates } };
   }
   const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
-  return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
+  return { counters: { queued, duplicates }, continueWith: { ...payload, cursor, page: payload.page + 1 } };
 }

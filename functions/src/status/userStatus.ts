@@ -1,5 +1,6 @@
 import type { Firestore, Timestamp } from 'firebase-admin/firestore';
-import { isOpen, jobsCollection, loadCircuits } from '../queue/index.js';
+import { isOpen, jobsCollection } from '../queue/index.js';
+import { loadCircuits } from '../scheduler/jobs.js';
 import { estimateFinish, jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
 
 export { estimateFinish };
