@@ -98,6 +98,16 @@ export function sideTaskFailed(task: string, error: unknown, fields: Record<stri
   write('WARNING', `${task} failed`, { task, ...fields, error: scrubbed(error instanceof Error ? error.message : String(error)) });
 }
 
+/** A retry held for the next budget day: only the platform's reserve was left (docs/architecture.md, "Daily budgets"). */
+export function budgetHeld(jobId: string, platform: string, left: number, budget: number): void {
+  write('INFO', `retry of job ${jobId} waits for the next budget day: ${Math.max(0, left)} of ${budget} ${platform} requests left, the reserve kept for first runs`, {
+    jobId,
+    platform,
+    left: Math.max(0, left),
+    budget,
+  });
+}
+
 
 export interface AlertDeliveryLine {
   alertKey: string;

@@ -187,25 +187,27 @@ describe('the Ads Hub in Chromium', () => {
     assert.equal(await card(page, 'meta').getByLabel('Cadence').inputValue(), 'daily');
     assert.match(await card(page, 'meta').getByTestId('next-run').innerText(), new RegExp(`Next run: ${expected}`));
 
-    // The scheduler stretches Meta's cadences for the rest of the day: the card says so, live, and stops saying so when the plan ends.
+    // Meta's daily budget is down to its reserve: the card says so, live, and stops saying so when the plan ends.
     const now = Date.now();
     await db.doc('platformBudgets/meta').set({
       providerId: 'meta',
       day: new Date(now).toISOString().slice(0, 10),
       budget: 1000,
       reserve: 100,
-      spent: 880,
+      spent: 899,
       callsPerSync: 3,
       demand: 4000,
-      stretchedTo: 'weekly',
-      hourAllowance: 6,
+      stretchedTo: 'daily',
+      hourAllowance: 0,
+      hourStart: Timestamp.fromMillis(Math.floor(now / 3_600_000) * 3_600_000),
+      reserveReached: true,
       planAt: Timestamp.fromMillis(now),
     });
     const notice = card(page, 'meta').getByTestId('budget-notice');
     await notice.waitFor();
     assert.equal(
       await notice.innerText(),
-      "The Ads Hub's daily request limit at Meta Ads is running short today: your syncs run once a week instead of once a day until midnight UTC. Sync now still works.",
+      "The Ads Hub's daily request limit at Meta Ads is nearly used up: scheduled syncs wait until midnight UTC, when it starts again. Sync now still works.",
     );
     assert.equal(await card(page, 'tiktok').getByTestId('budget-notice').count(), 0, 'only the platform whose budget is short');
     await db.doc('platformBudgets/meta').delete();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RequestGate, type PacingOptions } from '../../functions/src/providers/gate.js';
+import { createGates } from '../../functions/src/providers/index.js';
 
 /** Virtual time: sleeping moves the clock, so pacing is checked without waiting. */
 function virtualGate(options: PacingOptions) {
@@ -22,6 +23,15 @@ function virtualGate(options: PacingOptions) {
 }
 
 describe('providers/gate: pacing to a known or learned rate', () => {
+  it('paces at 90 % of a stated limit, so arrival jitter never puts one request too many in the platform\'s second', () => {
+    const gates = createGates({ pacing: { google: { requestsPerSecond: 20 }, linkedin: { requestsPerSecond: 10, maxRequestsPerSecond: 12 } } }, { processShare: 0.5 });
+    assert.equal(gates.get('google')!.requestsPerSecond, 20 * 0.9 * 0.5);
+    assert.equal(gates.get('linkedin')!.requestsPerSecond, 10 * 0.9 * 0.5);
+    // TikTok's documented 10 a second is a stated limit too; Meta states none: unpaced until it answers with a limit.
+    assert.equal(gates.get('tiktok')!.requestsPerSecond, 10 * 0.9 * 0.5);
+    assert.equal(gates.get('meta')!.requestsPerSecond, null);
+  });
+
   it('counts every request it lets through, both lanes, once: what the daily budgets add up', async () => {
     const v = virtualGate({ requestsPerSecond: 10, backfillShare: 0.5 });
     await v.sendTimes(3);

@@ -10,7 +10,7 @@ import {
 } from '../providers/index.js';
 import { z } from 'zod';
 import { nextBudgetDay, readUsage, recordUsage, retryAllowed } from '../budget/index.js';
-import { sideTaskFailed } from '../logs.js';
+import { budgetHeld, sideTaskFailed } from '../logs.js';
 import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { ConnectionChangedError, recordHistoryLoaded, recordSyncResult, type JobConnection } from './connection.js';
@@ -212,19 +212,19 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
 /**
  * A retry waits for the next budget day when only the reserve is left of the platform's: the
  * last of a day is for first runs (Sync now, a new connection's history), not for failures
- * that repeat. Waiting for a limit gives the attempt back, as any platform limit does.
+ * that repeat. It waits as a continuation, not as a failure or a limit deferral: no attempt,
+ * no deferral and no circuit failure is counted, and it runs as a first run tomorrow (or at
+ * once when its person presses Sync now). Null: the retry may go.
  */
-async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>): Promise<void> {
+async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>): Promise<JobOutcome | null> {
   const providerId = job.providerId;
   const daily = providerId ? budget.settings.daily[providerId] : undefined;
-  if (!providerId || daily === undefined || job.attempts <= 1) return;
+  if (!providerId || daily === undefined || job.attempts <= 1) return null;
   const now = (budget.now ?? Date.now)();
   const { calls } = await readUsage(db, providerId, now);
-  if (retryAllowed(daily, budget.settings.reserveShare, calls)) return;
-  throw new RateLimitJobError(
-    `The daily request budget for ${PROVIDER_LABELS[providerId]} is down to its reserve (${Math.max(0, daily - calls)} of ${daily} left): retries wait for the new budget day at midnight UTC`,
-    new Date(nextBudgetDay(now)),
-  );
+  if (retryAllowed(daily, budget.settings.reserveShare, calls)) return null;
+  budgetHeld(job.id, providerId, daily - calls, daily);
+  return { continueWith: job.payload, continueAfterMs: nextBudgetDay(now) - now };
 }
 
 /**
@@ -246,7 +246,8 @@ async function countRequests(db: Firestore, job: Job, budget: NonNullable<SyncHa
 function budgeted(db: Firestore, handler: JobHandler, budget: SyncHandlerOptions['budget'], syncs: number): JobHandler {
   if (!budget) return handler;
   return async (context) => {
-    await holdRetryForBudget(db, context.job, budget);
+    const held = await holdRetryForBudget(db, context.job, budget);
+    if (held) return held;
     try {
       return await handler(context);
     } finally {
