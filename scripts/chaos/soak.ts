@@ -389,7 +389,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const durationMs = elapsed();
     await resetInFlight;
     for (const w of workers) w.child.send('stop');
-    await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(60_000)]);
+    // Unref'd: once the workers are gone the deadline must not hold the process open for a minute.
+    await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(60_000, undefined, { ref: false })]);
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     log(`drained in ${durationMs} ms; checking invariants`);
 

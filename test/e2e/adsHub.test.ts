@@ -9,6 +9,7 @@ import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { seedDemo } from '../../scripts/seedDemo.js';
 import { AUTH_HOST, FIRESTORE_HOST } from '../helpers/firebase.js';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 import { DESKTOP, ORIGIN, PHONE, launch, newPage, overflowingElements, screenshot, signIn, unlabelledControls, unreachableByKeyboard } from './browser.js';
 import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
@@ -33,11 +34,15 @@ let userUid: string;
 /** Figures for the report (not assertions: speed is not a test's business). */
 const figures: Record<string, number> = {};
 
-before(async () => {
-  await Promise.all([
+usesEmulatorProject(PROJECT);
+const clearProject = () =>
+  Promise.all([
     fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' }),
     fetch(`http://${AUTH_HOST}/emulator/v1/projects/${PROJECT}/accounts`, { method: 'DELETE' }),
   ]);
+
+before(async () => {
+  await clearProject();
   // Some latency per request, so a backfill and a sync take long enough to be seen running.
   sandbox = await startSandbox({ port: SANDBOX_PORT, latencyMs: 40 });
   userUid = (await auth.createUser({ email: USER, password: PASSWORD, emailVerified: true })).uid;
@@ -52,6 +57,7 @@ after(async () => {
   await browser?.close();
   await sandbox?.close();
   await deleteApp(app);
+  await clearProject();
 });
 
 const card = (page: Page, providerId: string) => page.getByTestId(`card-${providerId}`);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FIRESTORE_HOST } from '../helpers/firebase.js';
 import { initializeApp } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 
 /**
  * The deployed shape: the built functions (functions/lib) loaded by the Functions
@@ -14,6 +15,7 @@ const KEY = process.env.FUNCTIONS_TEST_CRON_KEY ?? '';
 const NEXT_KEY = process.env.FUNCTIONS_TEST_CRON_KEY_NEXT ?? '';
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'functions-emulator-test'));
 
+usesEmulatorProject(PROJECT);
 const clear = () => fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
 before(clear);
 after(clear);

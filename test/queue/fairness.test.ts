@@ -171,7 +171,8 @@ describe('half-open trials and pauses never starve or shorten each other', () =>
         return;
       }
       // The trial finishes only once the other provider's jobs have started (or its timeout ends it).
-      await Promise.race([metaDone, new Promise((r) => setTimeout(r, 5_000))]);
+      // Unref'd: a fallback that lost the race must not hold the test process open.
+      await Promise.race([metaDone, new Promise((r) => setTimeout(r, 5_000).unref())]);
       metaBeforeTrialEnded = metaRan;
     };
     await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': handler }, { concurrency: 4, maxJobs: 4, circuit: { failureThreshold: 5, cooldownMs: 600_000 } }));
