@@ -97,7 +97,13 @@ export class ProviderHttpClient {
   async send(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
     let rateLimitHits = 0;
     const { policy } = this;
-    return pRetry(() => this.limit(() => this.attempt(request, check, ctx)), {
+    // An account's own wait comes before a place among the requests in flight: one paused
+    // account must not hold the places every other account's requests need.
+    const once = async () => {
+      await ctx.accountGate?.wait(ctx.signal);
+      return this.limit(() => this.attempt(request, check, ctx));
+    };
+    return pRetry(once, {
       retries: policy.retries,
       factor: 2,
       minTimeout: policy.baseDelayMs,
@@ -128,7 +134,6 @@ export class ProviderHttpClient {
 
   private async attempt(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
     await this.gate.wait(ctx.signal, this.lane);
-    await ctx.accountGate?.wait(ctx.signal);
     ctx.calls += 1;
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
@@ -150,6 +155,7 @@ export class ProviderHttpClient {
       throw error.waitingAtLeast(this.policy.minRateLimitWaitMs);
     }
     this.gate.onSuccess();
+    ctx.accountGate?.onSuccess();
     return response;
   }
 }
