@@ -132,7 +132,6 @@ export function campaignDailyQuery(window: ReportWindow): string {
 export class GoogleAdsConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 14;
   private readonly apiBase: string;
   private readonly tokenUrl: string;
 

@@ -119,7 +119,6 @@ export function adAnalyticsQuery(accountId: string, window: ReportWindow): strin
 export class LinkedInConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 30;
   private readonly apiBase: string;
   private readonly tokenUrl: string;
 

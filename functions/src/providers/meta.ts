@@ -214,7 +214,6 @@ const REPORT_STATUS_FIELDS = 'async_status,async_percent_completion,error_code,e
 export class MetaConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily', 'demographics', 'placement'];
-  readonly restatementDays = 28;
   private readonly base: string;
   private readonly conversionActions: ReadonlySet<string>;
   private readonly pageSize: number;

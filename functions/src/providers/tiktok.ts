@@ -82,7 +82,6 @@ const refreshSchema = z.object({
 export class TikTokConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 3;
   private readonly apiBase: string;
 
   constructor(

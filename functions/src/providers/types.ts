@@ -61,7 +61,5 @@ export interface FetchReportResult {
 export interface Connector {
   readonly providerId: ProviderId;
   readonly reportKinds: readonly ReportKind[];
-  /** Days the platform keeps restating (late attribution): the default lookback for incremental syncs. */
-  readonly restatementDays: number;
   fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult>;
 }
