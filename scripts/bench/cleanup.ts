@@ -9,6 +9,7 @@ import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { cleanupOldJobs, jobsCollection, newJobDocument } from '../../functions/src/queue/index.js';
 import { EVENTS_COLLECTION_PATH } from '../../functions/src/scheduler/events.js';
 import { PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const PROJECT = `demo-bench-cleanup-${Date.now()}`;
@@ -67,6 +68,6 @@ export async function runCleanupBenchmarks(): Promise<string[][]> {
     `${hourly.toLocaleString('en-US')} a day`,
     perCall * 24 >= hourly ? 'met' : 'missed',
   ]);
-  await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
+  await clearEmulatorProject(PROJECT);
   return rows;
 }

@@ -6,6 +6,7 @@ import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/f
 import type { Browser, Page } from 'playwright-core';
 import { enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
+import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { seedDemo } from '../../scripts/seedDemo.js';
@@ -34,10 +35,7 @@ let userUid: string;
 const figures: Record<string, number> = {};
 
 before(async () => {
-  await Promise.all([
-    fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' }),
-    fetch(`http://${AUTH_HOST}/emulator/v1/projects/${PROJECT}/accounts`, { method: 'DELETE' }),
-  ]);
+  await clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
   // Some latency per request, so a backfill and a sync take long enough to be seen running.
   sandbox = await startSandbox({ port: SANDBOX_PORT, latencyMs: 40 });
   userUid = (await auth.createUser({ email: USER, password: PASSWORD, emailVerified: true })).uid;

@@ -7,6 +7,7 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext, type AppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
+import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 
 export const FIRESTORE_HOST = process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080';
 export const AUTH_HOST = process.env.FIREBASE_AUTH_EMULATOR_HOST ?? '127.0.0.1:9099';
@@ -36,13 +37,7 @@ export function testFirebase(name: string): TestFirebase {
     app,
     db,
     auth,
-    async clear() {
-      const [fs, au] = await Promise.all([
-        fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' }),
-        fetch(`http://${AUTH_HOST}/emulator/v1/projects/${projectId}/accounts`, { method: 'DELETE' }),
-      ]);
-      if (!fs.ok || !au.ok) throw new Error(`could not clear the emulators (${fs.status}, ${au.status})`);
-    },
+    clear: () => clearEmulatorProject(projectId, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST }),
     async close() {
       await deleteApp(app);
     },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { withWriteFaults } from '../helpers/faults.js';
 import { testFirebase } from '../helpers/firebase.js';
-import { allJobs, sleep, workerOptions } from '../helpers/queue.js';
+import { allJobs, workerOptions } from '../helpers/queue.js';
 
 const fb = testFirebase('queue-claim');
 beforeEach(() => fb.clear());
