@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestGate, type PacingOptions } from '../../functions/src/providers/gate.js';
+import { RequestGate, type PacingOptions } from '../../functions/src/providers/requestGate.js';
 
 /** Virtual time: sleeping moves the clock, so pacing is checked without waiting. */
 function virtualGate(options: PacingOptions) {

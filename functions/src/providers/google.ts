@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { assertWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, providerMessages } from './errors.js';
 import { apiUrl } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { PlatformResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseDuration, parseRetryAfter } from './ratelimit.js';
+import { parseDuration, parseRetryAfter } from './limitSignals.js';
 import { TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
@@ -74,7 +74,7 @@ function errorCodeValue(error: GoogleError, family: string): string | null {
   return null;
 }
 
-export function checkGoogleResponse(res: ApiResponse): void {
+export function checkGoogleResponse(res: PlatformResponse): void {
   const error = findError(res.body);
   if (res.status < 400 && !error) return;
   const status = error?.status ?? '';

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { assertWindow, daysPerRequest, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import { apiUrl } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { PlatformResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { nextUtcMidnight, parseRetryAfter } from './ratelimit.js';
+import { nextUtcMidnight, parseRetryAfter } from './limitSignals.js';
 import { TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
@@ -42,7 +42,7 @@ const FIELDS = ['dateRange', 'pivotValues', 'impressions', 'clicks', 'costInLoca
 
 const linkedInErrorSchema = z.object({ message: z.string().default(''), serviceErrorCode: z.number().optional() });
 
-export function checkLinkedInResponse(res: ApiResponse): void {
+export function checkLinkedInResponse(res: PlatformResponse): void {
   if (res.status < 400) return;
   const parsed = linkedInErrorSchema.safeParse(res.body);
   const message = parsed.success && parsed.data.message ? parsed.data.message : `HTTP ${res.status}`;

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { assertWindow, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
+import type { PlatformResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseMetaUsage } from './ratelimit.js';
+import { parseMetaUsage } from './limitSignals.js';
 import { TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
@@ -160,7 +160,7 @@ const metaErrorSchema = z.object({
   }),
 });
 
-export function checkMetaResponse(res: ApiResponse): void {
+export function checkMetaResponse(res: PlatformResponse): void {
   const parsed = metaErrorSchema.safeParse(res.body);
   if (res.status < 400 && !parsed.success) return;
   if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertWindow, sliceWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { PlatformResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
 import { apiUrl, query } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { TokenSession } from './session.js';
@@ -29,7 +29,7 @@ const AUTH_CODES = new Set([40102, 40104, 40105]);
 const envelopeSchema = z.object({ code: z.number(), message: z.string().default(''), data: z.unknown().optional() });
 
 /** TikTok answers HTTP 200 for nearly everything; the outcome is the body's code. */
-export function checkTikTokResponse(res: ApiResponse): void {
+export function checkTikTokResponse(res: PlatformResponse): void {
   if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}`);
   const parsed = envelopeSchema.safeParse(res.body);
   if (!parsed.success) {
