@@ -18,6 +18,7 @@ export type { HttpPolicy } from './http.js';
 export { RequestGate } from './requestGate.js';
 export type { PacingOptions, RequestLane } from './requestGate.js';
 export { API_VERSIONS, SUNSET_WARNING_DAYS, apiVersionStatus } from './versions.js';
+export { TOKEN_EXPIRY_MARGIN_MS, tokenExpiresSoon } from './session.js';
 export type { ApiVersionStatus, PinnedApiVersion } from './versions.js';
 export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
 

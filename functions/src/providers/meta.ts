@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { assertWindow, halveWindow, sliceWindow, windowDays } from './dates.js';
+import { halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
-import type { PlatformResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
+import type { HttpPolicy, PlatformResponse, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
 import { parseMetaUsage } from './limitSignals.js';
-import { TokenSession } from './session.js';
+import { openReportRun, type TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
 
@@ -252,14 +252,12 @@ export class MetaConnector implements Connector {
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
-    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
-    assertWindow(PROVIDER, input.window);
-    const accountId = normalizeMetaAccount(input.account);
     // One failed slice stops the others: their rows would be thrown away anyway.
     const stop = new AbortController();
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-    const ctx: RequestContext = { calls: 0, signal };
-    const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
+    // Meta's long-lived tokens are not refreshed: a rejected one ends the run.
+    const { ctx, session } = openReportRun(this, kind, input, null, signal);
+    const accountId = normalizeMetaAccount(input.account);
     const run: ReportRun = { accountId, kind, session, ctx };
 
     let parts: Promise<SliceResult>[];
