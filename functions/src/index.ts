@@ -7,7 +7,8 @@ import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
 import { createHubEndpoints } from './http/hub.js';
-import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
+import { runStartRequest } from './scheduler/startNow.js';
+import { START_REQUESTS_COLLECTION } from './schema/index.js';
 
 const secretsOf = (name: FunctionName) => SECRETS_BY_FUNCTION[name].map((secret) => defineSecret(secret));
 

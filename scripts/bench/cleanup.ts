@@ -7,8 +7,7 @@
 import { initializeApp } from 'firebase-admin/app';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { cleanupOldJobs, jobsCollection, newJobDocument } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH } from '../../functions/src/scheduler/events.js';
-import { PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
+import { EVENTS_COLLECTION_PATH, PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';

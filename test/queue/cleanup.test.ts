@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Query, Timestamp, type QuerySnapshot } from 'firebase-admin/firestore';
 import { cleanupOldJobs, jobsCollection, newJobDocument, retryJob } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH } from '../../functions/src/scheduler/events.js';
-import type { JobStatus } from '../../functions/src/schema/index.js';
+import { EVENTS_COLLECTION_PATH, type JobStatus } from '../../functions/src/schema/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 
 const fb = testFirebase('queue-cleanup');

@@ -16,18 +16,17 @@ import {
   type Cadence,
   type PlatformBudgetDocument,
   type ProviderId,
+  platformBudgetPath,
+  quotaUsagePath,
 } from '../schema/index.js';
 import { scheduledIntegrations } from '../integrations/queries.js';
 import { budgetDayOf, planBudget } from './plan.js';
 
-export const QUOTA_USAGE_COLLECTION = 'quotaUsage';
-export const PLATFORM_BUDGETS_COLLECTION = 'platformBudgets';
-
 /** Usage counters outlive their day by this much (TTL deletes them; cleanup_old_jobs is the backstop). */
 const USAGE_KEPT_MS = 3 * 86_400_000;
 
-const usageRef = (db: Firestore, providerId: ProviderId, day: string, shard: number) => db.collection(QUOTA_USAGE_COLLECTION).doc(`${providerId}_${day}_${shard}`);
-export const platformBudgetRef = (db: Firestore, providerId: ProviderId) => db.collection(PLATFORM_BUDGETS_COLLECTION).doc(providerId);
+const usageRef = (db: Firestore, providerId: ProviderId, day: string, shard: number) => db.doc(quotaUsagePath(providerId, day, shard));
+export const platformBudgetRef = (db: Firestore, providerId: ProviderId) => db.doc(platformBudgetPath(providerId));
 
 export interface Usage {
   calls: number;

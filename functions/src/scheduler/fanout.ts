@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
 import { planPlatformBudget } from '../budget/index.js';
-import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
+import { INTEGRATIONS_COLLECTION, PROVIDER_IDS, cadenceSchema, integrationDocumentSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
 import { DUE_SLACK_MS, nextRunAfter, stretched } from './cadence.js';
 
 /**
@@ -58,7 +58,7 @@ const PER_USER = providerIdSchema.options.length;
 const ENQUEUE_PARALLELISM = 32;
 
 function pageQuery(db: Firestore, p: FanOutPayload, providers: readonly ProviderId[]): Query {
-  let query: Query = db.collectionGroup('integrations').where('status', '==', 'connected');
+  let query: Query = db.collectionGroup(INTEGRATIONS_COLLECTION).where('status', '==', 'connected');
   if (p.providerId) query = query.where('providerId', '==', p.providerId);
   else if (providers.length < PROVIDER_IDS.length) query = query.where('providerId', 'in', [...providers]);
   if (p.mode === 'due' && p.phase === 'unscheduled') {
@@ -78,15 +78,24 @@ function pageQuery(db: Firestore, p: FanOutPayload, providers: readonly Provider
   return query.limit(p.maxUsers * PER_USER);
 }
 
-/** The page's documents, cut after the maxUsers-th distinct user. */
-function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): QueryDocumentSnapshot[] {
+/**
+ * The fields of an integration the fan-out reads. A cadence it cannot read counts as daily,
+ * so one integration with a broken automation never holds up the page.
+ */
+const fannedOutIntegrationSchema = integrationDocumentSchema.pick({ userId: true, providerId: true, nextRunAt: true }).extend({
+  automation: z.object({ cadence: cadenceSchema.catch('daily') }).catch({ cadence: 'daily' }),
+});
+type FannedOutIntegration = z.infer<typeof fannedOutIntegrationSchema>;
+
+/** The page's documents, read, cut after the maxUsers-th distinct user. */
+function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): { doc: QueryDocumentSnapshot; integration: FannedOutIntegration }[] {
   const users = new Set<string>();
-  const kept: QueryDocumentSnapshot[] = [];
+  const kept: { doc: QueryDocumentSnapshot; integration: FannedOutIntegration }[] = [];
   for (const doc of docs) {
-    const userId = doc.get('userId') as string;
-    if (!users.has(userId) && users.size >= maxUsers) break;
-    users.add(userId);
-    kept.push(doc);
+    const integration = fannedOutIntegrationSchema.parse(doc.data());
+    if (!users.has(integration.userId) && users.size >= maxUsers) break;
+    users.add(integration.userId);
+    kept.push({ doc, integration });
   }
   return kept;
 }
@@ -146,11 +155,11 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
   const allowance = new Map(Object.entries(payload.budgets ?? {}).map(([p, b]) => [p as ProviderId, b.allowance]));
 
   await Promise.all(
-    docs.map((doc) =>
+    docs.map(({ doc, integration }) =>
       limit(async () => {
         // A page that timed out stops enqueuing: its retry owns the rest of it.
         if (signal?.aborted) return;
-        const providerId = doc.get('providerId') as ProviderId;
+        const { providerId } = integration;
         const budget = payload.budgets?.[providerId];
         if (budget) {
           // Over this hour's allowance: left due, untouched, so the next hour's run (oldest first) takes it.
@@ -158,7 +167,7 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
           if (left <= 0) return;
           allowance.set(providerId, left - 1);
         }
-        const cadence = stretched(cadenceSchema.catch('daily').parse(doc.get('automation.cadence')), budget?.stretchedTo ?? null);
+        const cadence = stretched(integration.automation.cadence, budget?.stretchedTo ?? null);
         const advance =
           payload.mode === 'due' ? { nextRunAt: Timestamp.fromDate(nextRunAfter(cadence, now)), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
         const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
@@ -166,7 +175,7 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
           const result = await enqueueJob(
             db,
             {
-              userId: doc.get('userId') as string,
+              userId: integration.userId,
               providerId,
               jobType: payload.jobType,
               ...(payload.priority !== null ? { priority: payload.priority } : {}),
@@ -204,6 +213,6 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
     }
     return { queued, duplicates };
   }
-  const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
+  const cursor: FanOutPayload['cursor'] = [last.integration.nextRunAt?.toMillis() ?? null, last.doc.ref.path];
   return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
 }
