@@ -7,7 +7,6 @@
 import { getApps, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
 import { Timestamp, getFirestore, type Firestore } from 'firebase-admin/firestore';
-import { enqueueJob } from '../functions/src/queue/index.js';
 import { nextRunAfter } from '../functions/src/scheduler/cadence.js';
 import { requestStart } from '../functions/src/scheduler/startNow.js';
 import { PROVIDER_IDS, CADENCES, type IntegrationDocument, type ProviderId } from '../functions/src/schema/index.js';
@@ -16,6 +15,7 @@ import { credentialsRef, emptyStoredMetrics, integrationRef, writeMetrics } from
 import { expectedRows } from './sandbox/data.js';
 import type { Sandbox } from './sandbox/server.js';
 import { DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DEMO_USER_EMAIL } from './localConfig.js';
+import { enqueueJob } from '../functions/src/scheduler/jobs.js';
 
 const DAY = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

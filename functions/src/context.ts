@@ -33,7 +33,7 @@ export function defaultHandlers(db: Firestore, config: Config): HandlerRegistry 
     { gates, lane: 'backfill' },
   );
   return {
-    'fan-out': createFanOutHandler({ providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts, budgets: config.budgets }),
+    'fan-out': createFanOutHandler(db, { providers: PROVIDER_IDS.filter((p) => connectors.has(p)), maxAttempts: config.queue.maxAttempts, budgets: config.budgets }),
     ...createSyncHandlers(db, {
       connectors,
       backfillConnectors,

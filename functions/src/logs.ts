@@ -5,7 +5,7 @@
  * body, a token, a key or a credential. Error texts pass through `scrubbed` first.
  */
 import * as logger from 'firebase-functions/logger';
-import type { EventCounts, ProviderId } from './schema/index.js';
+import type { EventCounts } from './schema/index.js';
 
 type Severity = 'INFO' | 'WARNING' | 'ERROR';
 
@@ -54,7 +54,8 @@ export function requestFailed(endpoint: string, error: unknown): void {
 export interface JobOutcomeLine {
   jobId: string;
   userId: string;
-  platform: ProviderId | null;
+  /** The job's group key (its platform). */
+  platform: string | null;
   jobType: string;
   result: string;
   /** Attempts used, counting this one. */
@@ -96,6 +97,16 @@ export function runRecorded(run: { eventId: string; source: string; operation: s
 /** Something a run does on the side (alerts, circuit bookkeeping) failed; the run itself did not. */
 export function sideTaskFailed(task: string, error: unknown, fields: Record<string, unknown> = {}): void {
   write('WARNING', `${task} failed`, { task, ...fields, error: scrubbed(error instanceof Error ? error.message : String(error)) });
+}
+
+/** A retry held for the next budget day: only the platform's reserve was left (docs/architecture.md, "Daily budgets"). */
+export function budgetHeld(jobId: string, platform: string, left: number, budget: number): void {
+  write('INFO', `retry of job ${jobId} waits for the next budget day: ${Math.max(0, left)} of ${budget} ${platform} requests left, the reserve kept for first runs`, {
+    jobId,
+    platform,
+    left: Math.max(0, left),
+    budget,
+  });
 }
 
 

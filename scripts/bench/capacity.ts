@@ -15,11 +15,11 @@ import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
-import { jobsCollection, type JobHandler, type WorkerReport } from '../../functions/src/queue/index.js';
+import { jobsCollection, type JobHandler } from '../../functions/src/queue/index.js';
 import { createFanOutHandler } from '../../functions/src/scheduler/fanout.js';
-import { runWorkerCall } from '../../functions/src/scheduler/operations.js';
+import { runWorkerCall, type WorkerCallReport } from '../../functions/src/scheduler/operations.js';
 import { SCHEDULES } from '../../functions/src/scheduler/schedules.js';
-import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
+import { PROVIDER_IDS, providerIdSchema } from '../../functions/src/schema/index.js';
 import { integrationRef } from '../../functions/src/sync/store.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
@@ -56,10 +56,10 @@ export async function runCapacityBenchmarks(): Promise<string[][]> {
   const sync: JobHandler = async ({ job }) => {
     await sleep(callMs);
     await sleep(callMs);
-    await integrationRef(db, job.userId, job.providerId!).update({ lastSyncedAt: Timestamp.now(), lastSyncStatus: 'succeeded' });
+    await integrationRef(db, job.userId, providerIdSchema.parse(job.providerId)).update({ lastSyncedAt: Timestamp.now(), lastSyncStatus: 'succeeded' });
   };
   const config = loadConfig({ INTEGRATIONS_CRON_SECRET: KEY, FUNCTIONS_EMULATOR: 'true' });
-  const ctx = createAppContext({ db, config, handlers: { 'fan-out': createFanOutHandler({ maxAttempts: config.queue.maxAttempts }), 'scheduled-sync': sync } });
+  const ctx = createAppContext({ db, config, handlers: { 'fan-out': createFanOutHandler(db, { maxAttempts: config.queue.maxAttempts }), 'scheduled-sync': sync } });
   const endpoints = createEndpoints(() => ctx);
   const server = createServer((req, res) => void endpoints.cron(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,7 +74,7 @@ export async function runCapacityBenchmarks(): Promise<string[][]> {
     });
     if (response.status !== 202) throw new Error(`process_all_users answered ${response.status}`);
 
-    const calls: Promise<WorkerReport>[] = [];
+    const calls: Promise<WorkerCallReport>[] = [];
     let running = 0;
     let mostAtOnce = 0;
     let allQueuedAt: number | null = null;

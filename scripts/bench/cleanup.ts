@@ -6,8 +6,9 @@
  */
 import { initializeApp } from 'firebase-admin/app';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
-import { cleanupOldJobs, jobsCollection, newJobDocument } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH, PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
+import { cleanupOldJobs, jobsCollection } from '../../functions/src/queue/index.js';
+import { EVENTS_COLLECTION_PATH, JOB_TASKS, PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
@@ -19,7 +20,7 @@ async function seed(jobs: number, events: number): Promise<void> {
   writer.onWriteError(() => true);
   const longAgo = Timestamp.fromMillis(Date.now() - 10 * 86_400_000);
   for (let i = 0; i < jobs; i++) {
-    const doc = newJobDocument({ userId: `u${i % 10_000}`, providerId: PROVIDER_IDS[i % 4]!, jobType: 'scheduled-sync' }, 3, longAgo);
+    const doc = newJobDocument(JOB_TASKS, { userId: `u${i % 10_000}`, providerId: PROVIDER_IDS[i % 4]!, jobType: 'scheduled-sync' }, 3, longAgo);
     void writer.create(jobsCollection(db).doc(), { ...doc, status: i % 20 === 0 ? 'failed' : 'succeeded', attempts: 1, startedAt: longAgo, finishedAt: longAgo });
   }
   for (let i = 0; i < events; i++) {

@@ -12,9 +12,11 @@ import { Timestamp, getFirestore, type Firestore } from 'firebase-admin/firestor
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
-import { jobsCollection, newJobDocument, runWorker, type JobHandler, type WorkerOptions } from '../../functions/src/queue/index.js';
-import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
-import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
+import { jobsCollection, runWorker, type JobHandler, type WorkerOptions } from '../../functions/src/queue/index.js';
+import { createFanOutHandler } from '../../functions/src/scheduler/fanout.js';
+import { JOB_TASKS, PROVIDER_IDS } from '../../functions/src/schema/index.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
@@ -49,14 +51,14 @@ async function seedIntegrations(users: number): Promise<void> {
 async function seedJobs(count: number): Promise<void> {
   const writer = db.bulkWriter();
   for (let i = 0; i < count; i++) {
-    const doc = newJobDocument({ userId: `u${i}`, providerId: PROVIDER_IDS[i % 4]!, jobType: 'scheduled-sync' }, 3);
+    const doc = newJobDocument(JOB_TASKS, { userId: `u${i}`, providerId: PROVIDER_IDS[i % 4]!, jobType: 'scheduled-sync' }, 3);
     void writer.create(jobsCollection(db).doc(), doc);
   }
   await writer.close();
 }
 
 async function serve() {
-  const ctx = createAppContext({ db, auth: getAuth(), config: loadConfig({ INTEGRATIONS_CRON_SECRET: KEY, FUNCTIONS_EMULATOR: 'true' }), handlers: { 'fan-out': fanOutHandler } });
+  const ctx = createAppContext({ db, auth: getAuth(), config: loadConfig({ INTEGRATIONS_CRON_SECRET: KEY, FUNCTIONS_EMULATOR: 'true' }), handlers: { 'fan-out': createFanOutHandler(db) } });
   const endpoints = createEndpoints(() => ctx);
   const server = createServer((req, res) => {
     const name = (req.url ?? '').slice(1) as keyof typeof endpoints;
@@ -90,7 +92,7 @@ async function processAllUsers(url: string): Promise<void> {
   const response = await post(`${url}/cron`, { operation: 'process_all_users', maxUsers: 500 });
   const accepted = performance.now() - started;
   if (response.status !== 202) throw new Error(`cron answered ${response.status}`);
-  await runWorker(db, workerOptions({ 'fan-out': fanOutHandler }, 8, { jobTypes: ['fan-out'], maxJobs: 100 }));
+  await runWorker(adsQueue(db), workerOptions({ 'fan-out': createFanOutHandler(db) }, 8, { jobTypes: ['fan-out'], maxJobs: 100 }));
   const allExist = performance.now() - started;
   const jobs = (await jobsCollection(db).where('jobType', '==', 'scheduled-sync').count().get()).data().count;
   if (jobs !== 10_000) throw new Error(`expected 10,000 jobs, found ${jobs}`);
@@ -152,7 +154,7 @@ async function throughput(label: string, handlerMs: number, jobs: number, worker
       await wait();
     };
     started = performance.now();
-    await Promise.all(Array.from({ length: count }, () => runWorker(db, workerOptions({ 'scheduled-sync': handler }, concurrency, { workerId: `bench-${randomUUID()}` }))));
+    await Promise.all(Array.from({ length: count }, () => runWorker(adsQueue(db), workerOptions({ 'scheduled-sync': handler }, concurrency, { workerId: `bench-${randomUUID()}` }))));
     const seconds = (performance.now() - started) / 1000;
     const duplicates = [...runs.values()].filter((n) => n > 1).length;
     const missing = jobs - runs.size;
@@ -210,7 +212,7 @@ async function equalFooting(handlerMs: number, concurrency: number, jobs: number
       await wait();
     };
     const started = performance.now();
-    await runWorker(db, workerOptions({ 'scheduled-sync': handler }, concurrency, { workerId: `bench-${randomUUID()}` }));
+    await runWorker(adsQueue(db), workerOptions({ 'scheduled-sync': handler }, concurrency, { workerId: `bench-${randomUUID()}` }));
     ours.push(jobs / ((performance.now() - started) / 1000));
     duplicates += [...seen.values()].filter((n) => n > 1).length;
     missing += jobs - seen.size;

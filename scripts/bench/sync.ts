@@ -12,7 +12,7 @@ import { initializeApp } from 'firebase-admin/app';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { createConnectors, type ConnectorRegistry, type ConnectorsConfig } from '../../functions/src/providers/index.js';
 import { addDays } from '../../functions/src/providers/dates.js';
-import { enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { runWorker } from '../../functions/src/queue/index.js';
 import {
   METRIC_MONTHS_COLLECTION,
   METRIC_TOTALS_COLLECTION,
@@ -31,6 +31,7 @@ import { credentialsRef, emptyStoredMetrics, integrationRef, readExistingMetrics
 import { migrateDailyMetrics } from '../migrateMetrics.js';
 import { todayIn } from '../../functions/src/sync/window.js';
 import { expectedRows, startSandbox, type RequestLogEntry, type Sandbox } from '../sandbox/server.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
@@ -302,7 +303,7 @@ async function manyClients(): Promise<void> {
     const started = performance.now();
     const reports = await Promise.all(
       Array.from({ length: 4 }, () =>
-        runWorker(db, {
+        runWorker(adsQueue(db), {
           maxJobs: 400, concurrency: 16, budgetMs: 600_000, jobTimeoutMs: 300_000,
           retry: { baseMs: 1000, maxMs: 10_000, maxAttempts: 5 }, circuit: { failureThreshold: 1000, cooldownMs: 60_000 }, handlers,
         }),
@@ -313,7 +314,7 @@ async function manyClients(): Promise<void> {
       const pending = (await db.collection('syncJobs').where('status', 'in', ['queued', 'running']).count().get()).data().count;
       if (pending === 0) break;
       await sleep(1000);
-      reports.push(await runWorker(db, { maxJobs: 400, concurrency: 16, budgetMs: 600_000, jobTimeoutMs: 300_000, retry: { baseMs: 1000, maxMs: 10_000, maxAttempts: 5 }, circuit: { failureThreshold: 1000, cooldownMs: 60_000 }, handlers }));
+      reports.push(await runWorker(adsQueue(db), { maxJobs: 400, concurrency: 16, budgetMs: 600_000, jobTimeoutMs: 300_000, retry: { baseMs: 1000, maxMs: 10_000, maxAttempts: 5 }, circuit: { failureThreshold: 1000, cooldownMs: 60_000 }, handlers }));
     }
     const seconds = (performance.now() - started) / 1000;
     const succeeded = (await db.collection('syncJobs').where('status', '==', 'succeeded').count().get()).data().count;
@@ -322,8 +323,8 @@ async function manyClients(): Promise<void> {
     const totalLimited = PROVIDER_IDS.reduce((sum, p) => sum + limited[p], 0);
     const otherMeta400 = sandbox.requests('meta').log.filter((e) => e.status === 400 && !LIMIT_ANSWER.meta(e)).length;
     const retried = reports.reduce((sum, r) => sum + r.counts.retried + r.counts.deferred, 0);
-    const calls = reports.reduce((sum, r) => sum + r.counts.apiCalls, 0);
-    const documents = reports.reduce((sum, r) => sum + r.counts.documentsWritten, 0);
+    const calls = reports.reduce((sum, r) => sum + (r.counters.apiCalls ?? 0), 0);
+    const documents = reports.reduce((sum, r) => sum + (r.counters.documentsWritten ?? 0), 0);
     // The floor from the run's own figures: the busiest platform's accepted calls at its
     // allowed rate (the platforms run side by side), and the documents at the emulator's
     // measured write rate; the larger of the two bounds the run.
@@ -341,7 +342,7 @@ async function manyClients(): Promise<void> {
     report(
       '(b) production estimate: Firestore writes and reads per sync and per user per day (4 platforms, daily cadence, every day of each window restated)',
       `${(documents / 400).toFixed(1)} document writes per sync, ${(documents / 100).toFixed(0)} per user per day; reads about the same (the month documents of the window), plus 2 queries per sync`,
-      `one document per row: ${fmt(reports.reduce((sum, r) => sum + r.counts.rowsWritten, 0) / 100)} writes per user per day`,
+      `one document per row: ${fmt(reports.reduce((sum, r) => sum + (r.counters.rowsWritten ?? 0), 0) / 100)} writes per user per day`,
       'none',
       'estimate',
     );

@@ -22,7 +22,7 @@ import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { LOCKS_COLLECTION, enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { LOCKS_COLLECTION, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import {
   METRIC_MONTHS_COLLECTION,
   METRIC_TOTALS_COLLECTION,
@@ -37,6 +37,7 @@ import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef, integrationRef } from '../../functions/src/sync/store.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { WorkerMessage } from './worker.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 import { clearEmulatorProject } from '../emulatorData.js';
 
 export interface SoakOptions {
@@ -242,7 +243,7 @@ async function differencesFromFaultFreeRun(soakDb: Firestore, integrations: Inte
     });
     const handlers = createSyncHandlers(db, { connectors });
     for (let round = 0; round < 20; round++) {
-      const report = await runWorker(db, {
+      const report = await runWorker(adsQueue(db), {
         maxJobs: 100_000, concurrency: 32, budgetMs: 3_600_000, jobTimeoutMs: 300_000,
         retry: { baseMs: 100, maxMs: 1_000, maxAttempts: 5 }, circuit: { failureThreshold: 1_000, cooldownMs: 1_000 }, handlers,
       });
@@ -383,7 +384,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const durationMs = elapsed();
     await resetInFlight;
     for (const w of workers) w.child.send('stop');
-    await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(60_000)]);
+    // Unref'd: once the workers are gone the deadline must not hold the process open for a minute.
+    await Promise.race([Promise.all([...workers].map((w) => w.exited)), sleep(60_000, undefined, { ref: false })]);
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     log(`drained in ${durationMs} ms; checking invariants`);
 

@@ -234,7 +234,7 @@ export function createMetaSim(): PlatformSim {
     serverError: () => ({ status: 500, body: { error: { message: 'An unknown error occurred', type: 'OAuthException', code: 1, is_transient: true, fbtrace_id: 'sandbox' } } }),
     rateLimited: (req, seconds, ctx) => ({
       ...THROTTLES[ctx.state.faults('meta').metaThrottleCode ?? 17](),
-      headers: usageHeaders(accountOf(req), 100, seconds),
+      headers: usageHeaders(accountOf(req), 100, 100, seconds),
     }),
     authFailed: (_req, problem) =>
       problem === 'missing'
@@ -258,7 +258,8 @@ export function createMetaSim(): PlatformSim {
       while ((recent[0] ?? now) < now - 60_000) recent.shift();
       const faults = ctx.state.faults('meta');
       const pct = faults.usagePct ?? Math.min(80, recent.length);
-      reply.headers = { ...usageHeaders(accountOf(req), pct, faults.usageResetSeconds ?? 0), ...reply.headers };
+      const account = accountOf(req);
+      reply.headers = { ...usageHeaders(account, pct, faults.accountUsagePct?.[account] ?? pct, faults.usageResetSeconds ?? 0), ...reply.headers };
     },
     errorCode: (reply) => {
       const code = field(field(reply.body, 'error'), 'code');
@@ -282,12 +283,18 @@ function accountOf(req: SimRequest): string {
  * the wait as estimated_time_to_regain_access in whole minutes (Graph API "Rate Limits"), so
  * a wait under a minute reads as 0. X-Ad-Account-Usage belongs to v3.3 and older and is not sent.
  */
-function usageHeaders(accountId: string, pct: number, waitSeconds: number): Record<string, string> {
+function usageHeaders(accountId: string, appPct: number, accountPct: number, waitSeconds: number): Record<string, string> {
   return {
-    'x-app-usage': JSON.stringify({ call_count: pct, total_time: Math.floor(pct / 2), total_cputime: Math.floor(pct / 3) }),
+    'x-app-usage': JSON.stringify({ call_count: appPct, total_time: Math.floor(appPct / 2), total_cputime: Math.floor(appPct / 3) }),
     'x-business-use-case-usage': JSON.stringify({
       [accountId]: [
-        { type: 'ads_insights', call_count: pct, total_cputime: Math.floor(pct / 3), total_time: Math.floor(pct / 2), estimated_time_to_regain_access: Math.floor(waitSeconds / 60) },
+        {
+          type: 'ads_insights',
+          call_count: accountPct,
+          total_cputime: Math.floor(accountPct / 3),
+          total_time: Math.floor(accountPct / 2),
+          estimated_time_to_regain_access: Math.floor(waitSeconds / 60),
+        },
       ],
     }),
   };

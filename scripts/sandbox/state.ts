@@ -37,6 +37,8 @@ export interface ProviderFaults {
   invalidRequests?: number;
   /** Meta: the utilisation its usage headers report (percent). Default grows with recent traffic. */
   usagePct?: number;
+  /** Meta: one ad account's business use case utilisation (percent), by account id; the app's stays usagePct. */
+  accountUsagePct?: Record<string, number>;
   /** Meta: the seconds until usage resets that its headers announce (reset_time_duration). Default 0. */
   usageResetSeconds?: number;
   /** Meta: status polls answered before an async report ends ("Job Not Started", "Job Started", then "Job Running"). Default 1. */

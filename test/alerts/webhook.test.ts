@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { evaluateAlerts, type Observation } from '../../functions/src/alerts/index.js';
 import type { AppContext } from '../../functions/src/context.js';
-import { PermanentJobError, circuitsCollection, enqueueJob, jobsCollection, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { PermanentJobError, circuitsCollection, jobsCollection, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { ALERT_STATES_PATH, RECONNECT_REASON, alertStateSchema, type ProviderId } from '../../functions/src/schema/index.js';
 import { ADMIN_EMAIL, dumpDatabase, changedPaths, idTokenFor, testConfig, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
@@ -11,6 +11,7 @@ import { serveHub } from '../helpers/hub.js';
 import { allJobs } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('alerts-webhook');
 const HUB = 'https://ads-hub.example';

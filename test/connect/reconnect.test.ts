@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { pendingConnectionRef, selectAccount } from '../../functions/src/connect/flow.js';
-import { enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { runWorker } from '../../functions/src/queue/index.js';
 import type { ProviderId } from '../../functions/src/schema/index.js';
 import { accountProfile } from '../../scripts/sandbox/server.js';
 import { testContext } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { connectIntegration, useSyncBed } from '../helpers/syncBed.js';
 import { ACCOUNTS } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 /** Picking an account again: the history of the account picked is always loaded, whatever ran before. */
 const sb = useSyncBed('connect-reconnect', { backfillChunkDays: 30, backfillChunksPerRun: 1 });
@@ -32,7 +33,7 @@ describe('reconnect and history', () => {
   it('another account while a backfill is under way: the old backfill is cancelled and the new account loads its own history from the start', async () => {
     await connectIntegration(fb.db, sb.bed.sandbox, 'u1', 'linkedin');
     const { jobId: oldBackfill } = await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'initial-backfill', payload: { timeframeDays: 90 } });
-    const first = await runWorker(fb.db, workerOptions(sb.handlers, { maxJobs: 1 }));
+    const first = await runWorker(adsQueue(fb.db), workerOptions(sb.handlers, { maxJobs: 1 }));
     assert.equal(first.jobs[0]!.result, 'continued', 'the backfill is under way');
 
     const OTHER = '5559999';
@@ -61,7 +62,7 @@ describe('reconnect and history', () => {
     await connectIntegration(fb.db, sb.bed.sandbox, 'u3', 'google');
     await fb.db.doc('users/u3/integrations/google').update({ accountId: ACCOUNTS.google.id });
     await enqueueJob(fb.db, { userId: 'u3', providerId: 'google', jobType: 'initial-backfill', payload: { timeframeDays: 60 } });
-    for (let run = 0; run < 5 && (await allJobs(fb.db)).some((j) => j.status === 'queued'); run++) await runWorker(fb.db, workerOptions(sb.handlers));
+    for (let run = 0; run < 5 && (await allJobs(fb.db)).some((j) => j.status === 'queued'); run++) await runWorker(adsQueue(fb.db), workerOptions(sb.handlers));
     assert.deepEqual((await allJobs(fb.db)).map((j) => j.status), ['succeeded']);
     assert.ok((await integration('u3', 'google')).historyLoadedAt instanceof Timestamp, 'the completed backfill is recorded');
     const picked = await pick('u3', 'google', ACCOUNTS.google.id);

@@ -4,14 +4,15 @@ import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getAuth } from 'firebase-admin/auth';
 import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/firestore';
 import type { Browser, Page } from 'playwright-core';
-import { enqueueJob } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { seedDemo } from '../../scripts/seedDemo.js';
 import { AUTH_HOST, FIRESTORE_HOST } from '../helpers/firebase.js';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 import { DESKTOP, ORIGIN, PHONE, launch, newPage, overflowingElements, screenshot, signIn, unlabelledControls, unreachableByKeyboard } from './browser.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 /**
  * The Ads Hub in a real Chromium against the emulators, the built functions (through the
@@ -34,8 +35,11 @@ let userUid: string;
 /** Figures for the report (not assertions: speed is not a test's business). */
 const figures: Record<string, number> = {};
 
+usesEmulatorProject(PROJECT);
+const clearProject = () => clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
+
 before(async () => {
-  await clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
+  await clearProject();
   // Some latency per request, so a backfill and a sync take long enough to be seen running.
   sandbox = await startSandbox({ port: SANDBOX_PORT, latencyMs: 40 });
   userUid = (await auth.createUser({ email: USER, password: PASSWORD, emailVerified: true })).uid;
@@ -50,6 +54,7 @@ after(async () => {
   await browser?.close();
   await sandbox?.close();
   await deleteApp(app);
+  await clearProject();
 });
 
 const card = (page: Page, providerId: string) => page.getByTestId(`card-${providerId}`);
@@ -179,25 +184,27 @@ describe('the Ads Hub in Chromium', () => {
     assert.equal(await card(page, 'meta').getByLabel('Cadence').inputValue(), 'daily');
     assert.match(await card(page, 'meta').getByTestId('next-run').innerText(), new RegExp(`Next run: ${expected}`));
 
-    // The scheduler stretches Meta's cadences for the rest of the day: the card says so, live, and stops saying so when the plan ends.
+    // Meta's daily budget is down to its reserve: the card says so, live, and stops saying so when the plan ends.
     const now = Date.now();
     await db.doc('platformBudgets/meta').set({
       providerId: 'meta',
       day: new Date(now).toISOString().slice(0, 10),
       budget: 1000,
       reserve: 100,
-      spent: 880,
+      spent: 899,
       callsPerSync: 3,
       demand: 4000,
-      stretchedTo: 'weekly',
-      hourAllowance: 6,
+      stretchedTo: 'daily',
+      hourAllowance: 0,
+      hourStart: Timestamp.fromMillis(Math.floor(now / 3_600_000) * 3_600_000),
+      reserveReached: true,
       planAt: Timestamp.fromMillis(now),
     });
     const notice = card(page, 'meta').getByTestId('budget-notice');
     await notice.waitFor();
     assert.equal(
       await notice.innerText(),
-      "The Ads Hub's daily request limit at Meta Ads is running short today: your syncs run once a week instead of once a day until midnight UTC. Sync now still works.",
+      "The Ads Hub's daily request limit at Meta Ads is nearly used up: scheduled syncs wait until midnight UTC, when it starts again. Sync now still works.",
     );
     assert.equal(await card(page, 'tiktok').getByTestId('budget-notice').count(), 0, 'only the platform whose budget is short');
     await db.doc('platformBudgets/meta').delete();

@@ -4,6 +4,7 @@ import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 import { FIRESTORE_HOST } from '../helpers/firebase.js';
 import { initializeApp } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 
 /**
  * The deployed shape: the built functions (functions/lib) loaded by the Functions
@@ -15,6 +16,7 @@ const KEY = process.env.FUNCTIONS_TEST_CRON_KEY ?? '';
 const NEXT_KEY = process.env.FUNCTIONS_TEST_CRON_KEY_NEXT ?? '';
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'functions-emulator-test'));
 
+usesEmulatorProject(PROJECT);
 const clear = () => clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST });
 before(clear);
 after(clear);

@@ -7,6 +7,7 @@ import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext, type AppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 
 export const FIRESTORE_HOST = process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080';
@@ -23,8 +24,12 @@ export interface TestFirebase {
   db: Firestore;
   auth: Auth;
   clear(): Promise<void>;
+  /** Ends this client; the last one of a project also clears it (test/setup/leaks.ts checks). */
   close(): Promise<void>;
 }
+
+/** Clients open per project: a test may open a second one (a worker that dies) beside its own. */
+const openClients = new Map<string, number>();
 
 /** Each test file gets its own emulator project, so files never see each other's data. */
 export function testFirebase(name: string): TestFirebase {
@@ -32,13 +37,19 @@ export function testFirebase(name: string): TestFirebase {
   const app = initializeApp({ projectId }, `${name}-${randomUUID()}`);
   const db = getFirestore(app);
   const auth = getAuth(app);
+  usesEmulatorProject(projectId);
+  openClients.set(projectId, (openClients.get(projectId) ?? 0) + 1);
+  const clear = () => clearEmulatorProject(projectId, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
   return {
     projectId,
     app,
     db,
     auth,
-    clear: () => clearEmulatorProject(projectId, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST }),
+    clear,
     async close() {
+      const open = (openClients.get(projectId) ?? 1) - 1;
+      openClients.set(projectId, open);
+      if (open === 0) await clear();
       await deleteApp(app);
     },
   };

@@ -1,6 +1,12 @@
-import type { Firestore } from 'firebase-admin/firestore';
-import { jobFromSnapshot, jobsCollection, runWorker, type HandlerRegistry, type WorkerOptions } from '../../functions/src/queue/index.js';
-import type { Job } from '../../functions/src/schema/index.js';
+import type { DocumentSnapshot, Firestore } from 'firebase-admin/firestore';
+import { jobsCollection, runWorker, type HandlerRegistry, type WorkerOptions } from '../../functions/src/queue/index.js';
+import { jobDocumentSchema, type Job } from '../../functions/src/schema/index.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
+
+/** A job document as the ads domain reads it (its platforms, tasks and windows). */
+export function syncJobFromSnapshot(snap: DocumentSnapshot): Job {
+  return { id: snap.id, ...jobDocumentSchema.parse(snap.data()) };
+}
 
 export function workerOptions(handlers: HandlerRegistry, overrides: Partial<WorkerOptions> = {}): WorkerOptions {
   return {
@@ -16,12 +22,12 @@ export function workerOptions(handlers: HandlerRegistry, overrides: Partial<Work
 }
 
 export async function allJobs(db: Firestore): Promise<Job[]> {
-  return (await jobsCollection(db).get()).docs.map(jobFromSnapshot);
+  return (await jobsCollection(db).get()).docs.map(syncJobFromSnapshot);
 }
 
 export async function drain(db: Firestore, options: WorkerOptions, rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    const report = await runWorker(db, options);
+    const report = await runWorker(adsQueue(db), options);
     if (report.counts.processed === 0) return;
   }
 }
@@ -38,7 +44,7 @@ export function waitForJob(db: Firestore, jobId: string, until: (job: Job) => bo
       .onSnapshot(
         (snap) => {
           if (!snap.exists) return;
-          const job = jobFromSnapshot(snap);
+          const job = syncJobFromSnapshot(snap);
           if (!until(job)) return;
           clearTimeout(timer);
           stop();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Firestore, Timestamp } from 'firebase-admin/firestore';
-import { claimJobs, enqueueJob, jobsCollection, lockRef, newJobDocument, type JobHandler } from '../../functions/src/queue/index.js';
+import { jobsCollection, lockRef, type JobHandler, type QueueJob } from '../../functions/src/queue/index.js';
 import { eventsCollection } from '../../functions/src/scheduler/events.js';
-import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
-import { emptyCounts, type Job, type SchedulerEvent } from '../../functions/src/schema/index.js';
+import { createFanOutHandler } from '../../functions/src/scheduler/fanout.js';
+import { JOB_TASKS, emptyCounts, type SchedulerEvent } from '../../functions/src/schema/index.js';
 import {
   ADMIN_EMAIL,
   dumpDatabase,
@@ -18,6 +18,8 @@ import {
 } from '../helpers/firebase.js';
 import { allJobs } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('http-endpoints');
 let server: TestServer;
@@ -26,14 +28,14 @@ let claimAdminToken: string;
 let userToken: string;
 let userId: string;
 /** Manual syncs the server's handler ran, in order. */
-const ran: Job[] = [];
+const ran: QueueJob[] = [];
 const recordManualSync: JobHandler = async ({ job }) => {
   ran.push(job);
 };
 
 before(async () => {
   await fb.clear();
-  server = await serveEndpoints(testContext(fb, { handlers: { 'fan-out': fanOutHandler, 'manual-sync': recordManualSync } }));
+  server = await serveEndpoints(testContext(fb, { handlers: { 'fan-out': createFanOutHandler(fb.db), 'manual-sync': recordManualSync } }));
   adminToken = (await idTokenFor(fb, { email: ADMIN_EMAIL })).token;
   claimAdminToken = (await idTokenFor(fb, { email: 'ops@example.com', claims: { admin: true } })).token;
   const user = await idTokenFor(fb, { email: 'someone@example.com' });
@@ -190,11 +192,11 @@ describe('accepted calls', () => {
   it('cron reset_stale_jobs and cleanup_old_jobs answer 200 with counts', async () => {
     // A job whose worker died (its lease ran out at once), a finished job and an event past the retention.
     await enqueueJob(fb.db, { userId: 'stale-user', providerId: 'linkedin', jobType: 'scheduled-sync' });
-    const [dead] = await claimJobs(fb.db, { workerId: 'w-dead', max: 1, leaseMs: 0, userId: 'stale-user' });
+    const [dead] = await adsQueue(fb.db).jobs.claim({ workerId: 'w-dead', max: 1, leaseMs: 0, userId: 'stale-user' });
     const longAgo = Timestamp.fromMillis(Date.now() - 30 * 86_400_000);
     const old = jobsCollection(fb.db).doc();
     await old.set({
-      ...newJobDocument({ userId: 'old-user', providerId: 'meta', jobType: 'scheduled-sync' }, 3, longAgo),
+      ...newJobDocument(JOB_TASKS, { userId: 'old-user', providerId: 'meta', jobType: 'scheduled-sync' }, 3, longAgo),
       status: 'succeeded',
       attempts: 1,
       startedAt: longAgo,
@@ -228,12 +230,12 @@ describe('accepted calls', () => {
     // The user's own jobs in each state, and another user's of the same platform in each state.
     const queued = await enqueueJob(fb.db, { userId, providerId: 'meta', jobType: 'initial-backfill' });
     const failed = jobsCollection(fb.db).doc();
-    await failed.set({ ...newJobDocument({ userId, providerId: 'meta', jobType: 'scheduled-sync' }, 3), status: 'failed', attempts: 3, lastError: 'gone', finishedAt: Timestamp.now() });
+    await failed.set({ ...newJobDocument(JOB_TASKS, { userId, providerId: 'meta', jobType: 'scheduled-sync' }, 3), status: 'failed', attempts: 3, lastError: 'gone', finishedAt: Timestamp.now() });
     const foreign = [
       (await enqueueJob(fb.db, { userId: 'other-user', providerId: 'meta', jobType: 'manual-sync' })).jobId,
       (await enqueueJob(fb.db, { userId: 'other-user', providerId: 'meta', jobType: 'initial-backfill' })).jobId,
     ];
-    await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000, userId: 'other-user', jobTypes: ['initial-backfill'] });
+    await adsQueue(fb.db).jobs.claim({ workerId: 'w', max: 1, leaseMs: 60_000, userId: 'other-user', jobTypes: ['initial-backfill'] });
     const mine = (await allJobs(fb.db)).filter((j) => j.userId === userId);
     const countOf = (status: string) => mine.filter((j) => j.status === status).length;
     assert.ok(countOf('queued') >= 1 && countOf('failed') >= 1 && mine.length <= 20);
@@ -295,9 +297,12 @@ describe('health', () => {
       assert.equal(body.checks.firestore.ok, false);
       assert.match(body.checks.firestore.error, /unreachable/);
     } finally {
-      // No db.terminate(): the SDK's retry loop then rejects unhandled. Its retries end
-      // on their own within a minute.
       await broken.close();
+      // The health check gave up on its reads, the SDK did not: wait out a read of our own,
+      // started later with the same retries, so none of theirs outlives the test. Terminating
+      // instead would make those retries reject where nothing awaits them.
+      await db.doc('admin/scheduler').get().catch(() => undefined);
+      await db.terminate();
     }
   });
 });

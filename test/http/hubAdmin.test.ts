@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { circuitsCollection, enqueueJob } from '../../functions/src/queue/index.js';
+import { circuitsCollection } from '../../functions/src/queue/index.js';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import { ADMIN_EMAIL, dumpDatabase, idTokenFor, testConfig, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { serveHub } from '../helpers/hub.js';
 import { allJobs } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('hub-admin');
 let server: TestServer;

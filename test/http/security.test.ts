@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import { claimJobs, enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { runWorker } from '../../functions/src/queue/index.js';
 import { loadConfig, type Config } from '../../functions/src/config/index.js';
 import { ADMIN_EMAIL, AUTH_HOST, dumpDatabase, idTokenFor, serveEndpoints, TEST_CRON_KEY, testConfig, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('http-security');
 const servers: TestServer[] = [];
@@ -33,7 +34,7 @@ describe('a user never sees another user\'s errors', () => {
   it('/status names a paused platform but not the error from someone else\'s job that paused it', async () => {
     const secret = 'campaign "Project Mercury" for owner-a@example.com was rejected';
     await enqueueJob(fb.db, { userId: 'owner-a', providerId: 'meta', jobType: 'scheduled-sync' });
-    await runWorker(fb.db, workerOptions({ 'scheduled-sync': async () => Promise.reject(new Error(secret)) }, { circuit: { failureThreshold: 1, cooldownMs: 600_000 } }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': async () => Promise.reject(new Error(secret)) }, { circuit: { failureThreshold: 1, cooldownMs: 600_000 } }));
     const call = await serve();
     const other = await idTokenFor(fb, { email: 'someone-else@example.com' });
     await seedIntegrations(fb.db, [{ userId: other.uid, providerId: 'meta' }]);
@@ -68,7 +69,7 @@ describe('unsafe settings are refused with the setting named', () => {
   it('reset_stale_jobs with a maxRunMinutes shorter than a job\'s lease: 400, and a live job keeps running', async () => {
     const call = await serve();
     await enqueueJob(fb.db, { userId: 'u', providerId: 'tiktok', jobType: 'scheduled-sync' });
-    await claimJobs(fb.db, { workerId: 'alive', max: 1, leaseMs: 180_000 });
+    await adsQueue(fb.db).jobs.claim({ workerId: 'alive', max: 1, leaseMs: 180_000 });
     // Started two minutes ago, well within its lease.
     const [job] = await allJobs(fb.db);
     await fb.db.doc(`syncJobs/${job!.id}`).update({ startedAt: new Date(Date.now() - 120_000) });

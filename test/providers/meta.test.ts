@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { TransientError } from '../../functions/src/providers/errors.js';
-import { createConnectors } from '../../functions/src/providers/index.js';
+import { createConnectors, createGates } from '../../functions/src/providers/index.js';
 import type { MetaConfig } from '../../functions/src/providers/index.js';
 import { DEFAULT_SLICE_DAYS, META_MAX_PAGE_SIZE } from '../../functions/src/providers/meta.js';
 import { sliceWindow, windowDays } from '../../functions/src/providers/dates.js';
@@ -166,6 +166,32 @@ describe('Meta connector', () => {
       const waited = log[i]!.receivedAt - log[i - 1]!.at;
       assert.ok(waited >= 1000, `page ${i + 1} arrived ${waited} ms after Meta reported 96 % usage for another 1,000 ms`);
     }
+  });
+
+  it('an ad account near its business use case limit slows that account only; the app\'s usage paces every account', async () => {
+    // Account 1234567 reports 96 % of its business use case; the app, and account 7654321, 10 %.
+    bed.sandbox.setFaults('meta', { usagePct: 10, accountUsagePct: { [id]: 96 } });
+    const config = { http: { baseDelayMs: 50, maxDelayMs: 50 }, meta: { ...bed.sandbox.baseUrls.meta, pageSize: TEST_PAGING.metaPageSize } };
+    const gates = createGates(config);
+    const meta = createConnectors(config, { gates }).get('meta');
+    const window = days('2025-03-01', 3);
+    const credentials = { ...bed.sandbox.issueCredentials('meta') };
+    const [busy, quiet] = await Promise.all([
+      meta.fetchReport('campaign-daily', { account: input, credentials, window }),
+      meta.fetchReport('campaign-daily', { account: 'act_7654321', credentials, window }),
+    ]);
+    assert.deepStrictEqual(sortRows(busy.rows), sortRows(expectedRows('meta', id, 'campaign-daily', window)));
+    assert.deepStrictEqual(sortRows(quiet.rows), sortRows(expectedRows('meta', '7654321', 'campaign-daily', window)));
+    const platform = gates.get('meta')!;
+    // The busy account learned a rate of its own; the platform and the quiet account stay unpaced.
+    assert.notEqual(platform.account(id).requestsPerSecond, null, 'the busy account is paced');
+    assert.equal(platform.account('7654321').requestsPerSecond, null, 'the quiet account is not');
+    assert.equal(platform.requestsPerSecond, null, 'nor is Meta as a whole');
+
+    // The app near its limit: every account slows.
+    bed.sandbox.setFaults('meta', { usagePct: 96, accountUsagePct: {} });
+    await meta.fetchReport('campaign-daily', { account: 'act_7654321', credentials, window });
+    assert.notEqual(platform.requestsPerSecond, null, 'Meta as a whole is paced');
   });
 
   it('counts only the configured conversion actions, not aggregates like "lead"', async () => {

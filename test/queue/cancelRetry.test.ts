@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cancelJob, enqueueJob, retryJob, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
+import { retryJob, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-cancel-retry');
 before(() => fb.clear());
@@ -31,10 +32,10 @@ describe('cancel and retry', () => {
   it('a running job stops at its next fenced write after a cancel; the cancel stands', async () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u1', providerId: 'tiktok', jobType: 'initial-backfill' });
     const stepped = steppedHandler(3);
-    const run = runWorker(fb.db, workerOptions({ 'initial-backfill': stepped.handler }, { maxJobs: 1 }));
+    const run = runWorker(adsQueue(fb.db), workerOptions({ 'initial-backfill': stepped.handler }, { maxJobs: 1 }));
     stepped.release(1);
     await stepped.reachedStep[2];
-    await cancelJob(fb.db, jobId, 'cancelled by ops@example.com');
+    await adsQueue(fb.db).jobs.cancel(jobId, 'cancelled by ops@example.com');
     stepped.release(2);
     stepped.release(3);
     const report = await run;
@@ -59,12 +60,12 @@ describe('cancel and retry', () => {
       seen.push(job.payload.timeframeDays);
       if (failing) throw new Error('Meta Ads is temporarily unavailable');
     };
-    await runWorker(fb.db, workerOptions({ 'manual-sync': handler }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'manual-sync': handler }));
     assert.equal((await allJobs(fb.db))[0]!.status, 'failed');
 
     failing = false;
     await retryJob(fb.db, jobId);
-    const report = await runWorker(fb.db, workerOptions({ 'manual-sync': handler }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({ 'manual-sync': handler }));
     assert.deepEqual(report.jobs.map((j) => [j.id, j.result]), [[jobId, 'succeeded']]);
     const [job] = await allJobs(fb.db);
     assert.deepEqual([job!.status, job!.attempts, job!.lastError], ['succeeded', 1, null]);
@@ -75,7 +76,7 @@ describe('cancel and retry', () => {
   it('concurrent cancels of one job: both answer, one cancellation, one freed lock', async () => {
     await fb.clear();
     const { jobId } = await enqueueJob(fb.db, { userId: 'u3', providerId: 'google', jobType: 'manual-sync' });
-    const results = await Promise.allSettled([cancelJob(fb.db, jobId, 'a'), cancelJob(fb.db, jobId, 'b')]);
+    const results = await Promise.allSettled([adsQueue(fb.db).jobs.cancel(jobId, 'a'), adsQueue(fb.db).jobs.cancel(jobId, 'b')]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     assert.equal((rejected.reason as Error).name, 'ConflictError');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { enqueueJob, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { withWriteFaults } from '../helpers/faults.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-claim');
 beforeEach(() => fb.clear());
@@ -17,7 +18,7 @@ describe('a worker call settles every job it claimed', () => {
     const runs = new Map<string, number>();
     const { result: report, fired } = await withWriteFaults([{ op: 'update', when: (path, data) => path === victim && data?.status === 'running' }], () =>
       runWorker(
-        fb.db,
+        adsQueue(fb.db),
         workerOptions({
           'scheduled-sync': async ({ job }) => {
             runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
@@ -43,7 +44,7 @@ describe('a worker call settles every job it claimed', () => {
     ];
     const { result: report, fired } = await withWriteFaults(faults, () =>
       runWorker(
-        fb.db,
+        adsQueue(fb.db),
         workerOptions(
           {
             'scheduled-sync': async ({ job }) => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Query, Timestamp, type QuerySnapshot } from 'firebase-admin/firestore';
-import { cleanupOldJobs, jobsCollection, newJobDocument, retryJob } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH, type JobStatus } from '../../functions/src/schema/index.js';
+import { cleanupOldJobs, jobsCollection, retryJob } from '../../functions/src/queue/index.js';
 import { testFirebase } from '../helpers/firebase.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { EVENTS_COLLECTION_PATH, JOB_TASKS, type JobStatus } from '../../functions/src/schema/index.js';
 
 const fb = testFirebase('queue-cleanup');
 beforeEach(() => fb.clear());
@@ -15,14 +16,14 @@ const daysAgo = (d: number) => Timestamp.fromMillis(Date.now() - d * 86_400_000)
 async function seedFinished(count: number): Promise<void> {
   const writer = fb.db.bulkWriter();
   for (let i = 0; i < count; i++) {
-    const doc = newJobDocument({ userId: `u${i}`, providerId: 'google', jobType: 'manual-sync' }, 3, daysAgo(20));
+    const doc = newJobDocument(JOB_TASKS, { userId: `u${i}`, providerId: 'google', jobType: 'manual-sync' }, 3, daysAgo(20));
     void writer.set(jobsCollection(fb.db).doc(), { ...doc, status: 'succeeded', finishedAt: daysAgo(20) });
   }
   await writer.close();
 }
 
 async function job(id: string, status: JobStatus, finishedDaysAgo: number | null, createdDaysAgo = 30) {
-  const doc = newJobDocument({ userId: id, providerId: 'meta', jobType: 'scheduled-sync' }, 3, daysAgo(createdDaysAgo));
+  const doc = newJobDocument(JOB_TASKS, { userId: id, providerId: 'meta', jobType: 'scheduled-sync' }, 3, daysAgo(createdDaysAgo));
   await jobsCollection(fb.db).doc(id).set({ ...doc, status, finishedAt: finishedDaysAgo === null ? null : daysAgo(finishedDaysAgo) });
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { circuitsCollection, enqueueJob, jobsCollection, runWorker, RateLimitJobError, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { circuitsCollection, jobsCollection, runWorker, RateLimitJobError, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-deferrals');
 beforeEach(() => fb.clear());
@@ -27,7 +28,7 @@ describe('rate-limit deferrals are bounded', () => {
     const seen: Array<[number, number]> = [];
     for (let run = 0; run < 8; run++) {
       await dueNow(jobId);
-      const report = await runWorker(fb.db, options);
+      const report = await runWorker(adsQueue(fb.db), options);
       if (report.jobs.length === 0) break;
       results.push(report.jobs[0]!.result);
       if (report.jobs[0]!.result === 'deferred') assert.equal(report.counts.deferred, 1);
@@ -55,7 +56,7 @@ describe('rate-limit deferrals are bounded', () => {
     const results: string[] = [];
     for (let run = 0; run < 3; run++) {
       await dueNow(jobId);
-      results.push((await runWorker(fb.db, options)).jobs[0]!.result);
+      results.push((await runWorker(adsQueue(fb.db), options)).jobs[0]!.result);
     }
     assert.deepEqual(results, ['deferred', 'deferred', 'deferred']);
     const [job] = await allJobs(fb.db);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { enqueueJob, lockRef } from '../../functions/src/queue/index.js';
+import { lockRef } from '../../functions/src/queue/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs } from '../helpers/queue.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-enqueue');
 before(() => fb.clear());

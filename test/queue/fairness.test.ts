@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { RateLimitJobError, circuitsCollection, jobsCollection, newJobDocument, pauseProvider, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
+import { RateLimitJobError, circuitsCollection, jobsCollection, runWorker, type JobHandler } from '../../functions/src/queue/index.js';
 import type { JobType, ProviderId } from '../../functions/src/schema/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
+import { JOB_TASKS } from '../../functions/src/schema/index.js';
 
 const fb = testFirebase('queue-fairness');
 beforeEach(() => fb.clear());
@@ -14,7 +17,7 @@ after(() => fb.close());
 async function seed(providerId: ProviderId | null, count: number, ageMinutes: number, jobType: JobType = 'scheduled-sync'): Promise<void> {
   const writer = fb.db.bulkWriter();
   for (let i = 0; i < count; i++) {
-    const doc = newJobDocument({ userId: `${providerId ?? 'system'}-${i}`, providerId, jobType, runAfter: new Date(Date.now() - ageMinutes * 60_000) }, 3);
+    const doc = newJobDocument(JOB_TASKS, { userId: `${providerId ?? 'system'}-${i}`, providerId, jobType, runAfter: new Date(Date.now() - ageMinutes * 60_000) }, 3);
     void writer.create(jobsCollection(fb.db).doc(), doc);
   }
   await writer.close();
@@ -31,7 +34,7 @@ describe('claims skip paused providers in the query', () => {
     await openCircuit('meta', Date.now() + 600_000);
     const ran: string[] = [];
     const record: JobHandler = async ({ job }) => void ran.push(job.providerId!);
-    const report = await runWorker(fb.db, workerOptions({ 'scheduled-sync': record }, { concurrency: 2, maxJobs: 5 }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': record }, { concurrency: 2, maxJobs: 5 }));
     assert.equal(report.counts.processed, 5);
     assert.deepEqual(ran.sort(), ['google', 'google', 'google', 'tiktok', 'tiktok']);
     assert.ok((await allJobs(fb.db)).filter((j) => j.providerId === 'meta').every((j) => j.attempts === 0 && j.status === 'queued'));
@@ -40,12 +43,12 @@ describe('claims skip paused providers in the query', () => {
   it('one user\'s run (the process endpoint) skips that user\'s paused providers the same way', async () => {
     const writer = fb.db.bulkWriter();
     for (const [providerId, age] of [['meta', 60], ['meta', 50], ['google', 1]] as const) {
-      void writer.create(jobsCollection(fb.db).doc(), newJobDocument({ userId: 'one', providerId, jobType: 'manual-sync', runAfter: new Date(Date.now() - age * 60_000) }, 3));
+      void writer.create(jobsCollection(fb.db).doc(), newJobDocument(JOB_TASKS, { userId: 'one', providerId, jobType: 'manual-sync', runAfter: new Date(Date.now() - age * 60_000) }, 3));
     }
     await writer.close();
     await openCircuit('meta', Date.now() + 600_000);
     const ran: string[] = [];
-    await runWorker(fb.db, workerOptions({ 'manual-sync': async ({ job }) => void ran.push(job.providerId!) }, { userId: 'one', concurrency: 1, maxJobs: 1 }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'manual-sync': async ({ job }) => void ran.push(job.providerId!) }, { userId: 'one', concurrency: 1, maxJobs: 1 }));
     assert.deepEqual(ran, ['google']);
   });
 
@@ -54,7 +57,7 @@ describe('claims skip paused providers in the query', () => {
     await seed(null, 1, 0, 'fan-out');
     for (const p of ['google', 'meta', 'linkedin', 'tiktok'] as const) await openCircuit(p, Date.now() + 600_000);
     const ran: string[] = [];
-    const report = await runWorker(fb.db, workerOptions({ 'fan-out': async ({ job }) => void ran.push(job.jobType), 'scheduled-sync': async () => assert.fail('paused') }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({ 'fan-out': async ({ job }) => void ran.push(job.jobType), 'scheduled-sync': async () => assert.fail('paused') }));
     assert.deepEqual(ran, ['fan-out']);
     assert.equal(report.counts.processed, 1);
   });
@@ -64,7 +67,7 @@ describe('claims skip paused providers in the query', () => {
     await openCircuit('linkedin', Date.now() - 1_000);
     let attempts = 0;
     const report = await runWorker(
-      fb.db,
+      adsQueue(fb.db),
       workerOptions(
         {
           'scheduled-sync': async () => {
@@ -92,7 +95,7 @@ describe('claims skip paused providers in the query', () => {
     /** Jobs running when each job started. */
     const order: number[] = [];
     const report = await runWorker(
-      fb.db,
+      adsQueue(fb.db),
       workerOptions({
         'scheduled-sync': async () => {
           running++;
@@ -115,9 +118,9 @@ describe('a platform limit pauses its provider without starving the others', () 
     await seed('linkedin', 30, 60);
     await seed('meta', 1, 1);
     await seed('google', 1, 1);
-    await pauseProvider(fb.db, 'linkedin', new Date(Date.now() + 6 * 3_600_000), 'APPLICATION DAY limit');
+    await adsQueue(fb.db).circuits.pause('linkedin', new Date(Date.now() + 6 * 3_600_000), 'APPLICATION DAY limit');
     const ran: string[] = [];
-    const report = await runWorker(fb.db, workerOptions({ 'scheduled-sync': async ({ job }) => void ran.push(job.providerId!) }, { concurrency: 2, maxJobs: 10 }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': async ({ job }) => void ran.push(job.providerId!) }, { concurrency: 2, maxJobs: 10 }));
     assert.deepEqual(ran.sort(), ['google', 'meta']);
     assert.equal(report.stopReason, 'queue-empty');
     const linkedin = (await allJobs(fb.db)).filter((j) => j.providerId === 'linkedin');
@@ -144,7 +147,7 @@ describe('a platform limit pauses its provider without starving the others', () 
       succeededDuringPause = true;
     };
     let succeededDuringPause = false;
-    await runWorker(fb.db, workerOptions({ 'scheduled-sync': handler }, { concurrency: 2, maxJobs: 2 }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': handler }, { concurrency: 2, maxJobs: 2 }));
     assert.ok(succeededDuringPause);
     const circuit = await circuitsCollection(fb.db).doc('linkedin').get();
     assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), resumeAt.getTime(), 'the pause stands until the limit resets');
@@ -168,22 +171,23 @@ describe('half-open trials and pauses never starve or shorten each other', () =>
         return;
       }
       // The trial finishes only once the other provider's jobs have started (or its timeout ends it).
-      await Promise.race([metaDone, new Promise((r) => setTimeout(r, 5_000))]);
+      // Unref'd: a fallback that lost the race must not hold the test process open.
+      await Promise.race([metaDone, new Promise((r) => setTimeout(r, 5_000).unref())]);
       metaBeforeTrialEnded = metaRan;
     };
-    await runWorker(fb.db, workerOptions({ 'scheduled-sync': handler }, { concurrency: 4, maxJobs: 4, circuit: { failureThreshold: 5, cooldownMs: 600_000 } }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': handler }, { concurrency: 4, maxJobs: 4, circuit: { failureThreshold: 5, cooldownMs: 600_000 } }));
     assert.equal(metaBeforeTrialEnded, 3, 'all three Meta jobs ran while the Google trial was under way');
   });
 
   it('a shorter platform-limit pause never cuts an open circuit\'s cool-down, and a longer one extends it', async () => {
     const openUntil = Date.now() + 600_000;
     await openCircuit('linkedin', openUntil);
-    await pauseProvider(fb.db, 'linkedin', new Date(Date.now() + 1_000), 'short limit');
+    await adsQueue(fb.db).circuits.pause('linkedin', new Date(Date.now() + 1_000), 'short limit');
     let circuit = await circuitsCollection(fb.db).doc('linkedin').get();
     assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), openUntil);
     assert.equal(circuit.get('pausedBy'), undefined, 'still the circuit\'s own cool-down');
     const midnight = new Date(Date.now() + 6 * 3_600_000);
-    await pauseProvider(fb.db, 'linkedin', midnight, 'APPLICATION DAY limit');
+    await adsQueue(fb.db).circuits.pause('linkedin', midnight, 'APPLICATION DAY limit');
     circuit = await circuitsCollection(fb.db).doc('linkedin').get();
     assert.equal((circuit.get('openUntil') as Timestamp).toMillis(), midnight.getTime());
     assert.equal(circuit.get('pausedBy'), 'rate-limit');

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import {
-  LeaseLostError,
-  circuitsCollection,
-  claimJobs,
-  enqueueJob,
-  jobFromSnapshot,
-  jobsCollection,
-  lockRef,
-  newJobDocument,
-  runWorker,
-} from '../../functions/src/queue/index.js';
+import { LeaseLostError, circuitsCollection, jobFromSnapshot, jobsCollection, lockRef, runWorker } from '../../functions/src/queue/index.js';
+import { failOrRetry } from '../../functions/src/queue/worker.js';
 import { withWriteFaults } from '../helpers/faults.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
+import { JOB_TASKS } from '../../functions/src/schema/index.js';
 
 const fb = testFirebase('queue-lease');
 beforeEach(() => fb.clear());
@@ -30,14 +24,14 @@ function gate() {
 describe('a finished lease refuses every later write', () => {
   it('the outcome waits for a checkpoint still in flight and is written on top of it, never refused by it', async () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'meta', jobType: 'initial-backfill' });
-    const [lease] = await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000 });
+    const [lease] = await adsQueue(fb.db).jobs.claim({ workerId: 'w', max: 1, leaseMs: 60_000 });
     // The timeout fires while the handler's checkpoint is being written: close and fail at once.
-    const inFlight = lease!.checkpoint({ done: 2, total: 9 }, { backfill: 'after chunk 2' });
+    const inFlight = lease!.renew({ done: 2, total: 9 }, { backfill: 'after chunk 2' });
     // Microtasks only: the checkpoint's commit has been sent, not answered.
     await Promise.resolve();
     await Promise.resolve();
     lease!.close();
-    const outcome = await lease!.fail(new Error('timed out'), { baseMs: 1, maxMs: 1, maxAttempts: 3 });
+    const outcome = await failOrRetry(lease!, new Error('timed out'), { baseMs: 1, maxMs: 1, maxAttempts: 3 });
     await inFlight;
     assert.equal(outcome, 'retried');
     const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
@@ -66,7 +60,7 @@ describe('a finished lease refuses every later write', () => {
       },
       { jobTimeoutMs: 100, retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 }, maxJobs: 1 },
     );
-    const first = await runWorker(fb.db, options);
+    const first = await runWorker(adsQueue(fb.db), options);
     assert.equal(first.jobs[0]!.result, 'retried');
     assert.match(first.jobs[0]!.error ?? '', /timeout/);
 
@@ -82,16 +76,16 @@ describe('a finished lease refuses every later write', () => {
     assert.equal(job.progress, null);
     assert.deepEqual(job.payload, {});
 
-    const second = await runWorker(fb.db, options);
+    const second = await runWorker(adsQueue(fb.db), options);
     assert.equal(second.jobs[0]!.result, 'succeeded');
     assert.equal(runs, 2);
   });
 
   it('no write of a lease lands after its outcome, even one the fence would let through', async () => {
     await enqueueJob(fb.db, { userId: 'u', providerId: 'google', jobType: 'scheduled-sync' });
-    const [lease] = await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 60_000 });
-    await lease!.fail(new Error('platform hiccup'), { baseMs: 1, maxMs: 1, maxAttempts: 3 });
-    await assert.rejects(lease!.reportProgress({ done: 1, total: 2 }), LeaseLostError);
+    const [lease] = await adsQueue(fb.db).jobs.claim({ workerId: 'w', max: 1, leaseMs: 60_000 });
+    await failOrRetry(lease!, new Error('platform hiccup'), { baseMs: 1, maxMs: 1, maxAttempts: 3 });
+    await assert.rejects(lease!.renew({ done: 1, total: 2 }), LeaseLostError);
     await assert.rejects(lease!.succeed(), LeaseLostError);
     const job = (await allJobs(fb.db))[0]!;
     assert.equal(job.status, 'queued');
@@ -104,7 +98,7 @@ describe('a finished lease refuses every later write', () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u', providerId: 'linkedin', jobType: 'scheduled-sync' });
     let runs = 0;
     const { result: report, fired } = await withWriteFaults([{ op: 'update', when: (path) => path === 'admin/scheduler/circuits/linkedin' }], () =>
-      runWorker(fb.db, workerOptions({ 'scheduled-sync': async () => void runs++ }, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 } })),
+      runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': async () => void runs++ }, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 } })),
     );
     assert.deepEqual(fired, [1], 'the circuit write failed once');
     assert.equal(report.jobs[0]!.result, 'succeeded');
@@ -122,12 +116,12 @@ describe('one malformed job document never blocks the queue', () => {
     const ids = await Promise.all(['a', 'b', 'c'].map((u) => enqueueJob(fb.db, { userId: u, providerId: 'tiktok', jobType: 'scheduled-sync' })));
     // The shape an unfenced late write used to leave: a lease without its worker.
     const bad = jobsCollection(fb.db).doc();
-    const doc = newJobDocument({ userId: 'bad', providerId: 'tiktok', jobType: 'scheduled-sync', priority: 5 }, 3);
+    const doc = newJobDocument(JOB_TASKS, { userId: 'bad', providerId: 'tiktok', jobType: 'scheduled-sync', priority: 5 }, 3);
     await bad.set({ ...doc, lease: { expiresAt: Timestamp.now() } });
     await lockRef(fb.db, doc.dedupeKey).set({ jobId: bad.id, createdAt: Timestamp.now() });
 
     const ran: string[] = [];
-    const report = await runWorker(fb.db, workerOptions({ 'scheduled-sync': async ({ job }) => void ran.push(job.userId) }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': async ({ job }) => void ran.push(job.userId) }));
     assert.deepEqual(ran.sort(), ['a', 'b', 'c']);
     assert.equal(report.counts.failed, 1);
     const failed = (await jobsCollection(fb.db).doc(bad.id).get()).data()!;

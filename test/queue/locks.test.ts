@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { claimJobs, enqueueJob, jobsCollection, lockRef, releaseOrphanedLocks } from '../../functions/src/queue/index.js';
+import { jobsCollection, lockRef, releaseOrphanedLocks } from '../../functions/src/queue/index.js';
 import { runCronOperation } from '../../functions/src/scheduler/operations.js';
 import { testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-locks');
 beforeEach(() => fb.clear());
@@ -37,7 +38,7 @@ describe('a lock whose job is gone is noticed and freed', () => {
     await jobsCollection(fb.db).doc(gone.jobId).delete();
     const queued = await enqueueJob(fb.db, { userId: 'queued', providerId: 'tiktok', jobType: 'initial-backfill', priority: -50 });
     await enqueueJob(fb.db, { userId: 'running', providerId: 'tiktok', jobType: 'scheduled-sync' });
-    await claimJobs(fb.db, { workerId: 'w', max: 1, leaseMs: 10 * HOUR });
+    await adsQueue(fb.db).jobs.claim({ workerId: 'w', max: 1, leaseMs: 10 * HOUR });
     // All three locks are two hours old, past the one-hour limit below.
     const old = Timestamp.fromMillis(Date.now() - 2 * HOUR);
     for (const key of ['sync:gone:tiktok', 'backfill:queued:tiktok', 'sync:running:tiktok']) await lockRef(fb.db, key).update({ createdAt: old });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { PermanentJobError, cancelJob, enqueueJob, jobFromSnapshot, jobsCollection, resetStaleJobs, retryJob, runWorker } from '../../functions/src/queue/index.js';
+import { PermanentJobError, jobFromSnapshot, jobsCollection, resetStaleJobs, retryJob, runWorker } from '../../functions/src/queue/index.js';
 import { eventsCollection, recordEvent } from '../../functions/src/scheduler/events.js';
 import { emptyCounts, type Job } from '../../functions/src/schema/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-retention');
 beforeEach(() => fb.clear());
@@ -28,14 +29,13 @@ describe('expiry of finished jobs and events', () => {
     const broken = await enqueue('broken');
     assert.equal(jobFromSnapshot(await jobsCollection(fb.db).doc(ok.jobId).get()).expireAt, null);
     await runWorker(
-      fb.db,
+      adsQueue(fb.db, { retentionDays: 3 }),
       workerOptions(
         {
           'manual-sync': async ({ job }) => {
             if (job.userId === 'broken') throw new PermanentJobError('bad data');
           },
         },
-        { retentionDays: 3 },
       ),
     );
     const jobs = await allJobs(fb.db);
@@ -49,7 +49,7 @@ describe('expiry of finished jobs and events', () => {
 
   it('a cancelled job and one failed by the stale reset expire too', async () => {
     const cancelled = await enqueue('cancelled');
-    await cancelJob(fb.db, cancelled.jobId, 'not wanted', 5);
+    await adsQueue(fb.db, { retentionDays: 5 }).jobs.cancel(cancelled.jobId, 'not wanted');
     const stale = await enqueue('stale');
     const long = Timestamp.fromMillis(Date.now() - 3_600_000);
     await jobsCollection(fb.db).doc(stale.jobId).update({ status: 'running', attempts: 3, startedAt: long, lease: { workerId: 'gone', expiresAt: long } });

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import {
-  enqueueJob,
-  jobsCollection,
-  runWorker,
-  type HandlerRegistry,
-  type JobHandler,
-} from '../../functions/src/queue/index.js';
+import { jobsCollection, runWorker, type HandlerRegistry, type JobHandler } from '../../functions/src/queue/index.js';
 import { runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { eventsCollection } from '../../functions/src/scheduler/events.js';
 import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
 import { testConfig, testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-worker');
 beforeEach(() => fb.clear());
@@ -104,7 +99,7 @@ describe('worker', () => {
     try {
       for (let attempt = 1; attempt <= 2; attempt++) {
         const before = Date.now();
-        const report = await runWorker(fb.db, options);
+        const report = await runWorker(adsQueue(fb.db), options);
         const after = Date.now();
         assert.equal(report.counts.retried, 1);
         const job = (await allJobs(fb.db))[0]!;
@@ -118,7 +113,7 @@ describe('worker', () => {
         assert.ok(delay.atLeast <= window.expected && window.expected <= delay.atMost, `attempt ${attempt}: delay in [${delay.atLeast}, ${delay.atMost}], expected ${window.expected}`);
         assert.ok(delay.atMost >= window.min && delay.atLeast <= window.max, `attempt ${attempt}: outside [${window.min}, ${window.max}]`);
         // Not due yet: a worker run now must not touch it.
-        assert.equal((await runWorker(fb.db, options)).counts.processed, 0);
+        assert.equal((await runWorker(adsQueue(fb.db), options)).counts.processed, 0);
         // Then the delay passes.
         await jobsCollection(fb.db).doc(jobId).update({ runAfter: Timestamp.fromMillis(Date.now() - 1) });
       }
@@ -126,7 +121,7 @@ describe('worker', () => {
       Math.random = random;
     }
     assert.ok(delays[1]!.atLeast > delays[0]!.atMost, 'the second delay is longer than the first');
-    const report = await runWorker(fb.db, options);
+    const report = await runWorker(adsQueue(fb.db), options);
     assert.equal(report.counts.succeeded, 1);
     const job = (await allJobs(fb.db))[0]!;
     assert.equal(job.id, jobId);
@@ -139,7 +134,7 @@ describe('worker', () => {
     await enqueueJob(fb.db, { userId: 'u', providerId: 'google', jobType: 'manual-sync', maxAttempts: 2 });
     const options = workerOptions({ 'manual-sync': async () => Promise.reject(new Error('quota gone')) }, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 2 } });
     // The 1 ms backoff lets the same run take the retry too.
-    const report = await runWorker(fb.db, options);
+    const report = await runWorker(adsQueue(fb.db), options);
     assert.equal(report.counts.retried, 1);
     assert.equal(report.counts.failed, 1);
     const job = (await allJobs(fb.db))[0]!;
@@ -153,7 +148,7 @@ describe('worker', () => {
 
   it('fails a job with no registered handler permanently, with a clear message', async () => {
     await enqueueJob(fb.db, { userId: 'u', providerId: 'linkedin', jobType: 'initial-backfill' });
-    const report = await runWorker(fb.db, workerOptions({}));
+    const report = await runWorker(adsQueue(fb.db), workerOptions({}));
     assert.equal(report.counts.failed, 1);
     const job = (await allJobs(fb.db))[0]!;
     assert.equal(job.status, 'failed');
@@ -172,7 +167,7 @@ describe('worker', () => {
     const record: JobHandler = async ({ job }) => {
       order.push(job.userId);
     };
-    await runWorker(fb.db, workerOptions({ 'manual-sync': record, 'scheduled-sync': record, 'initial-backfill': record }, { concurrency: 1 }));
+    await runWorker(adsQueue(fb.db), workerOptions({ 'manual-sync': record, 'scheduled-sync': record, 'initial-backfill': record }, { concurrency: 1 }));
     assert.deepEqual(order, ['high', 'mid-old', 'mid-new', 'low-old']);
   });
 
@@ -182,7 +177,7 @@ describe('worker', () => {
     // budget are left, less than one job's 1,000 ms timeout: no fourth claim.
     let clock = 0;
     const report = await runWorker(
-      fb.db,
+      adsQueue(fb.db),
       workerOptions(
         {
           'scheduled-sync': async () => {

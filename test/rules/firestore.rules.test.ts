@@ -22,6 +22,7 @@ import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
 import type { Cadence } from '../../functions/src/schema/index.js';
 import { ROOT } from '../../scripts/emulators.js';
 import { FIRESTORE_HOST } from '../helpers/firebase.js';
+import { usesEmulatorProject } from '../setup/emulatorProjects.js';
 
 /**
  * firestore.rules as a web client meets them: every allow and every deny, through the web
@@ -79,13 +80,17 @@ async function seed(): Promise<void> {
 before(async () => {
   // Every denied write is also logged by the SDK; the assertions say what matters.
   setLogLevel('silent');
+  usesEmulatorProject('demo-rules');
   env = await initializeTestEnvironment({
     projectId: 'demo-rules',
     firestore: { host, port: Number(port), rules: readFileSync(join(ROOT, 'firestore.rules'), 'utf8') },
   });
   await seed();
 });
-after(() => env.cleanup());
+after(async () => {
+  await env.clearFirestore();
+  await env.cleanup();
+});
 
 describe('users and their integrations, metrics and jobs', () => {
   it('the owner reads their own user, integrations, metrics and jobs', async () => {

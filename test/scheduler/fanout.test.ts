@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { Timestamp } from 'firebase-admin/firestore';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { circuitsCollection, enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { circuitsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { runCronOperation, scheduleSyncs } from '../../functions/src/scheduler/operations.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import { testConfig, testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { seedIntegrations } from '../helpers/seed.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('scheduler-fanout');
 beforeEach(() => fb.clear());
@@ -21,7 +22,7 @@ const partialConfig = (env: Record<string, string> = {}) =>
 async function processAllUsers(ctx: ReturnType<typeof testContext>) {
   await runCronOperation(ctx, { operation: 'process_all_users', maxUsers: 500, jobType: 'scheduled-sync' });
   // Only the fan-out runs here: the sync jobs it creates stay queued for the assertions.
-  await runWorker(fb.db, workerOptions({ 'fan-out': ctx.handlers['fan-out'] }, { maxJobs: 10, concurrency: 1 }));
+  await runWorker(adsQueue(fb.db), workerOptions({ 'fan-out': ctx.handlers['fan-out'] }, { maxJobs: 10, concurrency: 1 }));
   return (await allJobs(fb.db)).filter((j) => j.jobType !== 'fan-out');
 }
 
@@ -55,7 +56,7 @@ describe('process_all_users fan-out', () => {
     await credentialsRef(fb.db, 'u', 'tiktok').set({ accessToken: 'at', refreshToken: 'rt', expiresAt: null });
     await enqueueJob(fb.db, { userId: 'u', providerId: 'tiktok', jobType: 'manual-sync' });
     const handlers = createSyncHandlers(fb.db, { connectors: createConnectors({}), missingSettings: config.missingProviderSettings });
-    const report = await runWorker(fb.db, workerOptions(handlers, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 } }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 } }));
     assert.equal(report.counts.failed, 1);
     assert.equal(report.counts.retried, 0);
     const [job] = await allJobs(fb.db);

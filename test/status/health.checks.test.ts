@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { saveAlertSettings } from '../../functions/src/alerts/index.js';
-import { circuitsCollection, enqueueJob, jobsCollection } from '../../functions/src/queue/index.js';
+import { circuitsCollection, jobsCollection } from '../../functions/src/queue/index.js';
 import { checkHealth } from '../../functions/src/status/health.js';
 import { TEST_CRON_KEY, serveEndpoints, testConfig, testContext, testFirebase } from '../helpers/firebase.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('health-checks');
 beforeEach(() => fb.clear());

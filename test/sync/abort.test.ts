@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enqueueJob, jobFromSnapshot, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { jobFromSnapshot, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { hookedConnectors } from '../helpers/connectors.js';
 import { workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf, useSyncBed } from '../helpers/syncBed.js';
+import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
 
 const test = useSyncBed('sync-abort');
 const { fb } = test;
@@ -27,7 +29,7 @@ describe('a timed-out sync stops', () => {
     const handlerDone = new Promise<void>((resolve) => (finished = resolve));
     const sync = createSyncHandlers(fb.db, { connectors })['scheduled-sync']!;
     const report = await runWorker(
-      fb.db,
+      adsQueue(fb.db),
       workerOptions(
         { 'scheduled-sync': (ctx) => sync(ctx).finally(finished) },
         { jobTimeoutMs: 150, retry: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 3 } },

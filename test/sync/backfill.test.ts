@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { enqueueJob, jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { RESTATEMENT_DAYS, metricRowId, type Job, type Progress } from '../../functions/src/schema/index.js';
 import type { JobView } from '../../functions/src/status/userStatus.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
@@ -10,6 +10,7 @@ import { idTokenFor, serveEndpoints, testContext, testFirebase, type TestServer 
 import { allJobs, waitForJob, workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf } from '../helpers/syncBed.js';
 import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('sync-backfill');
 let bed: TestBed;
@@ -65,7 +66,7 @@ describe('initial backfill', () => {
       const view = await statusView(token, jobId);
       running = { view, before, after: Date.now(), firstStartedAt };
     };
-    const first = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+    const first = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
     afterChunk = null;
     assert.equal(first.jobs[0]!.result, 'continued');
     assert.equal(running?.view.status, 'running');
@@ -87,7 +88,7 @@ describe('initial backfill', () => {
     assert.ok(between.eta && Date.parse(between.eta) > Date.now(), `eta ${between.eta}`);
 
     for (let run = 0; run < 10 && job.status !== 'succeeded'; run++) {
-      await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+      await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
       job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
     }
     assert.equal(job.status, 'succeeded');
@@ -109,7 +110,7 @@ describe('initial backfill', () => {
   it('runs in its own lane: a daily sync of the same integration runs and succeeds while the backfill is under way', async () => {
     await connectIntegration(fb.db, bed.sandbox, 'lane-user', 'tiktok');
     const backfill = await enqueueJob(fb.db, { userId: 'lane-user', providerId: 'tiktok', jobType: 'initial-backfill' });
-    const part = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1, userId: 'lane-user' }));
+    const part = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1, userId: 'lane-user' }));
     assert.deepEqual(part.jobs.map((j) => [j.id, j.result]), [[backfill.jobId, 'continued']], 'part-way: 3 of 13 chunks');
 
     const daily = await enqueueJob(fb.db, { userId: 'lane-user', providerId: 'tiktok', jobType: 'scheduled-sync' });
@@ -123,7 +124,7 @@ describe('initial backfill', () => {
       const jobs = await allJobs(fb.db);
       meanwhile = { backfill: jobs.find((j) => j.id === backfill.jobId)!, daily: jobs.find((j) => j.id === daily.jobId)! };
     };
-    const report = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 2, concurrency: 2, userId: 'lane-user' }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 2, concurrency: 2, userId: 'lane-user' }));
     afterChunk = null;
     assert.equal(meanwhile?.daily.status, 'succeeded', JSON.stringify(report.jobs));
     assert.equal(meanwhile.backfill.status, 'running');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TransientError } from '../../functions/src/providers/index.js';
-import { enqueueJob, jobFromSnapshot, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
+import { jobFromSnapshot, jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { backfillChunks } from '../../functions/src/sync/window.js';
 import { hookedConnectors } from '../helpers/connectors.js';
 import { workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf, useSyncBed } from '../helpers/syncBed.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const test = useSyncBed('sync-backfill-resume');
 const { fb } = test;
@@ -28,7 +29,7 @@ describe('a backfill resumes where it got to', () => {
     // The circuit stays closed: this account's failures are its own, not the platform's.
     const options = workerOptions(handlers, { maxJobs: 1, retry: { baseMs: 1, maxMs: 1, maxAttempts: 2 }, circuit: { failureThreshold: 1000, cooldownMs: 1 } });
 
-    await runWorker(fb.db, options);
+    await runWorker(adsQueue(fb.db), options);
     let job = jobFromSnapshot(await jobsCollection(fb.db).doc(jobId).get());
     assert.equal(job.status, 'queued');
     assert.deepEqual(job.progress, { done: 2, total: chunks.length });
@@ -37,7 +38,7 @@ describe('a backfill resumes where it got to', () => {
     for (let run = 0; run < 20 && job.status === 'queued'; run++) {
       inThisRun = 0;
       await new Promise((resolve) => setTimeout(resolve, 5));
-      await runWorker(fb.db, options);
+      await runWorker(adsQueue(fb.db), options);
       job = jobFromSnapshot(await jobsCollection(fb.db).doc(jobId).get());
     }
     assert.equal(job.status, 'succeeded', job.lastError ?? '');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { runWorker } from '../../functions/src/queue/index.js';
 import type { ProviderId } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { accountProfile } from '../../scripts/sandbox/server.js';
 import { workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf, useSyncBed } from '../helpers/syncBed.js';
 import { ACCOUNTS, count } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 /** What a connection knows about its account, passed from the integration to the connector and kept there. */
 const sb = useSyncBed('sync-connection');
@@ -14,7 +15,7 @@ const { fb } = sb;
 
 const sync = async (userId: string, providerId: ProviderId) => {
   await enqueueJob(fb.db, { userId, providerId, jobType: 'manual-sync' });
-  return runWorker(fb.db, workerOptions(sb.handlers));
+  return runWorker(adsQueue(fb.db), workerOptions(sb.handlers));
 };
 
 describe('TikTok: the account currency, asked once per connection', () => {
@@ -39,7 +40,7 @@ describe('TikTok: the account currency, asked once per connection', () => {
     const backfill = createSyncHandlers(fb.db, { connectors: sb.bed.connectors, backfillChunkDays: 30, backfillChunksPerRun: 4 });
     await connectIntegration(fb.db, sb.bed.sandbox, 'u2', 'tiktok');
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'tiktok', jobType: 'initial-backfill', payload: { timeframeDays: 120 } });
-    const report = await runWorker(fb.db, workerOptions(backfill, { maxJobs: 1 }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(backfill, { maxJobs: 1 }));
     assert.equal(report.jobs[0]!.result, 'succeeded');
     assert.equal(count(sb.bed.sandbox, 'tiktok', 'GET /open_api/v1.3/advertiser/info/'), 1);
   });

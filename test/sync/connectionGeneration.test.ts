@@ -4,7 +4,7 @@ import { Timestamp } from 'firebase-admin/firestore';
 import { disconnect } from '../../functions/src/connect/disconnect.js';
 import { pendingConnectionRef, selectAccount } from '../../functions/src/connect/flow.js';
 import type { Connector, ConnectorRegistry } from '../../functions/src/providers/index.js';
-import { enqueueJob, runWorker } from '../../functions/src/queue/index.js';
+import { runWorker } from '../../functions/src/queue/index.js';
 import type { ProviderId } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
@@ -13,6 +13,7 @@ import { testContext } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { connectIntegration, useSyncBed } from '../helpers/syncBed.js';
 import { ACCOUNTS, count } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 /**
  * A running job belongs to the connection it started on: once the user disconnects or picks
@@ -87,7 +88,7 @@ describe('writes of a running job are tied to its connection', () => {
     const ctx = testContext(fb);
     const handlers = createSyncHandlers(fb.db, { connectors: interrupted(sb.bed.connectors, 'google', () => disconnect(ctx, 'u1', 'google'), 'refresh') });
     await enqueueJob(fb.db, { userId: 'u1', providerId: 'google', jobType: 'manual-sync' });
-    const report = await runWorker(fb.db, workerOptions(handlers));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.deepEqual(report.jobs.map((j) => j.result), ['lease-lost']);
     assert.equal(count(sb.bed.sandbox, 'google', 'POST /token'), 1, 'the job did refresh at the platform');
 
@@ -109,7 +110,7 @@ describe('writes of a running job are tied to its connection', () => {
     };
     const handlers = createSyncHandlers(fb.db, { connectors: interrupted(sb.bed.connectors, 'google', reconnect, 'refresh') });
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'google', jobType: 'manual-sync' });
-    await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+    await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
     assert.equal(count(sb.bed.sandbox, 'google', 'POST /token'), 1);
     const stored = (await credentialsRef(fb.db, 'u2', 'google').get()).data()!;
     assert.equal(stored.accessToken, fresh!.accessToken, 'the new connection keeps its own token');
@@ -127,7 +128,7 @@ describe('writes of a running job are tied to its connection', () => {
     };
     const handlers = createSyncHandlers(fb.db, { connectors: interrupted(sb.bed.connectors, 'tiktok', pickOther) });
     const { jobId } = await enqueueJob(fb.db, { userId: 'u3', providerId: 'tiktok', jobType: 'manual-sync' });
-    await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1, jobTypes: ['manual-sync'] }));
+    await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1, jobTypes: ['manual-sync'] }));
     const integration = (await fb.db.doc('users/u3/integrations/tiktok').get()).data()!;
     assert.equal(integration.accountId, OTHER);
     assert.equal(integration.currency ?? null, null, 'not known yet for the new advertiser');

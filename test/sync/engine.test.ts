@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { claimJobs, enqueueJob, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
 import { PROVIDER_IDS, RESTATEMENT_DAYS, type ProviderId } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
@@ -12,6 +12,7 @@ import { testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { connectIntegration, documentsFor, metricsOf, metricVersionsOf, withSecondGoogleKind } from '../helpers/syncBed.js';
 import { ACCOUNTS, startTestBed, type TestBed } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('sync-engine');
 let bed: TestBed;
@@ -39,23 +40,23 @@ describe('sync engine', () => {
     it(`${providerId}: a scheduled sync stores the platform's restatement window, and a re-run changes nothing`, async () => {
       await connectIntegration(fb.db, bed.sandbox, 'u1', providerId);
       await enqueueJob(fb.db, { userId: 'u1', providerId, jobType: 'scheduled-sync' });
-      const first = await runWorker(fb.db, workerOptions(handlers));
+      const first = await runWorker(adsQueue(fb.db), workerOptions(handlers));
       assert.equal(first.counts.succeeded, 1, JSON.stringify(first.jobs));
       const stored = await metricsOf(fb.db, 'u1');
       const campaignDaily = [...stored.values()].filter((r) => r.kind === 'campaign-daily');
       assert.equal(campaignDaily.length, campaignRows(providerId, RESTATEMENT_DAYS[providerId]).length);
-      assert.equal(first.counts.rowsWritten, stored.size);
-      assert.ok(first.counts.apiCalls >= 1);
+      assert.equal(first.counters.rowsWritten, stored.size);
+      assert.ok((first.counters.apiCalls ?? 0) >= 1);
 
       const versions = await metricVersionsOf(fb.db, 'u1');
       assert.equal(versions.size, documentsFor(stored.values()), 'one document per campaign, kind and month, one per account and month');
-      assert.equal(first.counts.documentsWritten, versions.size);
+      assert.equal(first.counters.documentsWritten, versions.size);
 
       await enqueueJob(fb.db, { userId: 'u1', providerId, jobType: 'manual-sync' });
-      const second = await runWorker(fb.db, workerOptions(handlers));
+      const second = await runWorker(adsQueue(fb.db), workerOptions(handlers));
       assert.equal(second.counts.succeeded, 1);
-      assert.equal(second.counts.rowsWritten, 0, 'unchanged rows are not rewritten');
-      assert.equal(second.counts.documentsWritten, 0);
+      assert.equal(second.counters.rowsWritten, 0, 'unchanged rows are not rewritten');
+      assert.equal(second.counters.documentsWritten, 0);
       assert.deepEqual(await metricsOf(fb.db, 'u1'), stored, 'identical documents after the second run');
       const rewritten = [...(await metricVersionsOf(fb.db, 'u1'))].filter(([id, version]) => versions.get(id) !== version);
       assert.equal(rewritten.length, 0, 'not one document written again');
@@ -68,7 +69,7 @@ describe('sync engine', () => {
   it('uses the user\'s lookback setting over the platform default', async () => {
     await connectIntegration(fb.db, bed.sandbox, 'u2', 'tiktok', 10);
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'tiktok', jobType: 'scheduled-sync' });
-    await runWorker(fb.db, workerOptions(handlers));
+    await runWorker(adsQueue(fb.db), workerOptions(handlers));
     const stored = [...(await metricsOf(fb.db, 'u2')).values()];
     assert.equal(stored.length, campaignRows('tiktok', 10).length);
     assert.equal(new Set(stored.map((r) => r.date)).size <= 10, true);
@@ -78,7 +79,7 @@ describe('sync engine', () => {
     await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
     await connectIntegration(fb.db, bed.sandbox, 'crash', 'meta');
     await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
-    await runWorker(fb.db, workerOptions(handlers));
+    await runWorker(adsQueue(fb.db), workerOptions(handlers));
 
     let batches = 0;
     const crashing = createSyncHandlers(fb.db, {
@@ -91,14 +92,14 @@ describe('sync engine', () => {
       },
     });
     const { jobId } = await enqueueJob(fb.db, { userId: 'crash', providerId: 'meta', jobType: 'scheduled-sync' });
-    const crashed = await runWorker(fb.db, workerOptions(crashing, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 }, maxJobs: 1 }));
+    const crashed = await runWorker(adsQueue(fb.db), workerOptions(crashing, { retry: { baseMs: 1, maxMs: 1, maxAttempts: 3 }, maxJobs: 1 }));
     assert.equal(crashed.counts.retried, 1);
     assert.equal((await metricVersionsOf(fb.db, 'crash')).size, 10, 'two batches of documents landed before the crash');
     const partial = await metricsOf(fb.db, 'crash', { checkTotals: false });
     assert.ok(partial.size > 0);
 
     await new Promise((r) => setTimeout(r, 10));
-    const retried = await runWorker(fb.db, workerOptions(handlers));
+    const retried = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(retried.counts.succeeded, 1);
     const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
     assert.equal(job.attempts, 2);
@@ -115,7 +116,7 @@ describe('sync engine', () => {
   async function dieMidSync(userId: string, dieAfter: (written: number) => boolean) {
     const doomed = testFirebase('sync-engine');
     try {
-      const [lease] = await claimJobs(doomed.db, { workerId: 'w-dies', max: 1, leaseMs: 600_000, userId });
+      const [lease] = await adsQueue(doomed.db).jobs.claim({ workerId: 'w-dies', max: 1, leaseMs: 600_000, userId });
       const dying = createSyncHandlers(doomed.db, {
         connectors: bed.connectors,
         writeOptions: {
@@ -128,7 +129,7 @@ describe('sync engine', () => {
       });
       // The handler alone, as the worker starts it; the worker's catch never runs.
       await assert.rejects(
-        dying['scheduled-sync']!({ job: lease!.job, db: doomed.db, signal: new AbortController().signal, reportProgress: (p) => lease!.reportProgress(p), checkpoint: (p, payload) => lease!.checkpoint(p, payload) }),
+        dying['scheduled-sync']!({ job: lease!.job, signal: new AbortController().signal, reportProgress: (p) => lease!.renew(p), checkpoint: (p, payload) => lease!.renew(p, payload) }),
         /terminated/,
       );
       return lease!.job.id;
@@ -151,7 +152,7 @@ describe('sync engine', () => {
   async function cleanMetaSync() {
     await connectIntegration(fb.db, bed.sandbox, 'clean', 'meta');
     await enqueueJob(fb.db, { userId: 'clean', providerId: 'meta', jobType: 'scheduled-sync' });
-    assert.equal((await runWorker(fb.db, workerOptions(handlers))).counts.succeeded, 1);
+    assert.equal((await runWorker(adsQueue(fb.db), workerOptions(handlers))).counts.succeeded, 1);
     return metricsOf(fb.db, 'clean');
   }
 
@@ -176,9 +177,9 @@ describe('sync engine', () => {
     assert.equal((await fb.db.doc('users/dies/integrations/meta').get()).get('lastSyncStatus'), null);
 
     await expireAndReset(jobId);
-    const rerun = await runWorker(fb.db, workerOptions(handlers));
+    const rerun = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(rerun.counts.succeeded, 1, JSON.stringify(rerun.jobs));
-    assert.equal(rerun.counts.rowsWritten, clean.size - landed, 'the rerun writes only what the dead worker did not');
+    assert.equal(rerun.counters.rowsWritten, clean.size - landed, 'the rerun writes only what the dead worker did not');
     const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.attempts, 2);
@@ -197,9 +198,9 @@ describe('sync engine', () => {
     assert.equal((await fb.db.doc('users/late/integrations/meta').get()).get('lastSyncStatus'), null, 'the result was never saved');
 
     await expireAndReset(jobId);
-    const rerun = await runWorker(fb.db, workerOptions(handlers));
+    const rerun = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(rerun.counts.succeeded, 1, JSON.stringify(rerun.jobs));
-    assert.equal(rerun.counts.rowsWritten, 0);
+    assert.equal(rerun.counters.rowsWritten, 0);
     const job = (await allJobs(fb.db)).find((j) => j.id === jobId)!;
     assert.equal(job.status, 'succeeded');
     assert.equal(job.attempts, 2);
@@ -218,7 +219,7 @@ describe('sync engine', () => {
     bed.sandbox.setFaults('google', { expiredTokens: true });
     const twoKinds = createSyncHandlers(fb.db, { connectors: withSecondGoogleKind(bed.connectors) });
     await enqueueJob(fb.db, { userId: 'u3', providerId: 'google', jobType: 'manual-sync' });
-    const report = await runWorker(fb.db, workerOptions(twoKinds));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(twoKinds));
     assert.equal(report.counts.succeeded, 1, JSON.stringify(report.jobs));
     assert.equal(bed.sandbox.requests('google').byPath['POST /token'], 1);
     const stored = (await credentialsRef(fb.db, 'u3', 'google').get()).data()!;
@@ -234,7 +235,7 @@ describe('sync engine', () => {
         [200, `Bearer ${stored.accessToken}`],
       ],
     );
-    assert.equal(report.counts.apiCalls, 3, 'one refresh, one call per kind');
+    assert.equal(report.counters.apiCalls, 3, 'one refresh, one call per kind');
     const rows = [...(await metricsOf(fb.db, 'u3')).values()];
     const expected = campaignRows('google', RESTATEMENT_DAYS.google).length;
     assert.equal(rows.filter((r) => r.kind === 'campaign-daily').length, expected);
@@ -248,7 +249,7 @@ describe('sync engine', () => {
     bed.sandbox.setFaults('google', { expiredTokens: true });
     const twoKinds = createSyncHandlers(fb.db, { connectors: withSecondGoogleKind(bed.connectors) });
     await enqueueJob(fb.db, { userId: 'u5', providerId: 'google', jobType: 'manual-sync' });
-    const report = await runWorker(fb.db, workerOptions(twoKinds));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(twoKinds));
     assert.equal(report.counts.succeeded, 1, JSON.stringify(report.jobs));
     assert.equal(bed.sandbox.requests('google').byPath['POST /token'], 1, 'the kinds share one refresh');
     const stored = (await credentialsRef(fb.db, 'u5', 'google').get()).data()!;
@@ -264,14 +265,14 @@ describe('sync engine', () => {
         [401, `Bearer ${stale.accessToken}`],
       ],
     );
-    assert.equal(report.counts.apiCalls, 5, 'two refused calls, one refresh, one call per kind');
+    assert.equal(report.counters.apiCalls, 5, 'two refused calls, one refresh, one call per kind');
   });
 
   it('a revoked token marks the integration error with "reconnect", fails without retries', async () => {
     await connectIntegration(fb.db, bed.sandbox, 'u4', 'meta');
     bed.sandbox.setFaults('meta', { revoked: true });
     await enqueueJob(fb.db, { userId: 'u4', providerId: 'meta', jobType: 'scheduled-sync' });
-    const report = await runWorker(fb.db, workerOptions(handlers));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(report.counts.failed, 1);
     assert.equal(report.counts.retried, 0);
     const [job] = await allJobs(fb.db);
@@ -287,7 +288,7 @@ describe('sync engine', () => {
     await connectIntegration(fb.db, bed.sandbox, 'u5', 'linkedin');
     bed.sandbox.setFaults('linkedin', { serverErrors: 100 });
     await enqueueJob(fb.db, { userId: 'u5', providerId: 'linkedin', jobType: 'scheduled-sync' });
-    const report = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
     assert.equal(report.counts.retried, 1);
     const [job] = await allJobs(fb.db);
     assert.equal(job!.status, 'queued');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { circuitsCollection, enqueueJob, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { circuitsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import type { Timestamp } from 'firebase-admin/firestore';
 import { PROVIDER_IDS } from '../../functions/src/schema/index.js';
 import { userStatus } from '../../functions/src/status/userStatus.js';
@@ -10,6 +10,7 @@ import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { connectIntegration } from '../helpers/syncBed.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('sync-linkedin-limits');
 let sandbox: Sandbox;
@@ -48,7 +49,7 @@ describe("LinkedIn's daily limits", () => {
     const { jobId } = await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
 
     const before = Date.now();
-    const first = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+    const first = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
     const after = Date.now();
     assert.equal(first.jobs[0]!.result, 'deferred');
     assert.equal(sandbox.requests('linkedin').total, 1, 'no retry before the reset');
@@ -70,7 +71,7 @@ describe("LinkedIn's daily limits", () => {
     sandbox.resetStats();
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'linkedin', jobType: 'scheduled-sync' });
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'meta', jobType: 'scheduled-sync' });
-    const second = await runWorker(fb.db, workerOptions(handlers));
+    const second = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.deepEqual(second.jobs.map((j) => [j.providerId, j.result]), [['meta', 'succeeded']]);
     assert.equal(sandbox.requests('linkedin').total, 0);
   });
@@ -81,12 +82,12 @@ describe("LinkedIn's daily limits", () => {
     await connectIntegration(fb.db, sandbox, 'u2', 'linkedin');
     await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
     const before = Date.now();
-    const first = await runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+    const first = await runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
     const after = Date.now();
     assert.equal(first.jobs[0]!.result, 'deferred');
     assert.equal((await circuitsCollection(fb.db).doc('linkedin').get()).exists, false, 'LinkedIn is not paused');
     await enqueueJob(fb.db, { userId: 'u2', providerId: 'linkedin', jobType: 'scheduled-sync' });
-    const second = await runWorker(fb.db, workerOptions(handlers));
+    const second = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.deepEqual(second.jobs.map((j) => j.result), ['succeeded']);
     const waiting = (await allJobs(fb.db)).find((j) => j.userId === 'u1')!;
     assert.equal(waiting.status, 'queued');
@@ -100,7 +101,7 @@ describe("LinkedIn's daily limits", () => {
     await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
     const before = Date.now();
     // Five in-place waits of at least a second each, and the pacing slows after every 429: room beyond the usual 10 s.
-    const first = await runWorker(fb.db, workerOptions(handlers, { jobTimeoutMs: 60_000, budgetMs: 120_000 }));
+    const first = await runWorker(adsQueue(fb.db), workerOptions(handlers, { jobTimeoutMs: 60_000, budgetMs: 120_000 }));
     const after = Date.now();
     assert.deepEqual(first.jobs.map((j) => j.result), ['deferred'], first.jobs[0]?.error);
     assert.equal(sandbox.requests('linkedin').total, 6, 'the first request and its five in-place waits, nothing more');
@@ -111,7 +112,7 @@ describe("LinkedIn's daily limits", () => {
     assert.equal((await circuitsCollection(fb.db).doc('linkedin').get()).exists, false, 'only this connection waits');
     const integration = (await fb.db.doc('users/u1/integrations/linkedin').get()).data()!;
     assert.deepEqual([integration.lastSyncStatus, integration.lastError], [null, null], 'a wait is not a failed sync');
-    const second = await runWorker(fb.db, workerOptions(handlers));
+    const second = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(second.counts.processed, 0, 'nothing runs again before midnight');
     assert.equal(sandbox.requests('linkedin').total, 6);
   });
@@ -120,7 +121,7 @@ describe("LinkedIn's daily limits", () => {
     sandbox.setFaults('linkedin', { rateLimit: { count: 1 } });
     await connectIntegration(fb.db, sandbox, 'u1', 'linkedin');
     await enqueueJob(fb.db, { userId: 'u1', providerId: 'linkedin', jobType: 'scheduled-sync' });
-    const report = await runWorker(fb.db, workerOptions(handlers));
+    const report = await runWorker(adsQueue(fb.db), workerOptions(handlers));
     assert.equal(report.jobs[0]!.result, 'succeeded');
     assert.equal(sandbox.requests('linkedin').log.filter((r) => r.status === 429).length, 1);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { createConnectors } from '../../functions/src/providers/index.js';
-import { enqueueJob, jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
+import { jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { RESTATEMENT_DAYS, pendingReportSchema, type Job } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { backfillChunks, lookbackWindow } from '../../functions/src/sync/window.js';
@@ -11,6 +11,7 @@ import { testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { connectIntegration, metricsOf } from '../helpers/syncBed.js';
 import { ACCOUNTS, count, countMatching } from '../providers/helpers.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('sync-meta-async');
 const { id } = ACCOUNTS.meta;
@@ -41,7 +42,7 @@ after(async () => {
 const jobById = async (jobId: string): Promise<Job> => (await allJobs(fb.db)).find((j) => j.id === jobId)!;
 /** The recheck delay passes: the test moves the job's runAfter instead of sleeping. */
 const makeDue = (jobId: string) => jobsCollection(fb.db).doc(jobId).update({ runAfter: Timestamp.now() });
-const runOnce = () => runWorker(fb.db, workerOptions(handlers, { maxJobs: 1 }));
+const runOnce = () => runWorker(adsQueue(fb.db), workerOptions(handlers, { maxJobs: 1 }));
 
 describe('Meta async reports that outlast one run', () => {
   it('the job hands the worker back while Meta prepares the reports, and picks them up again later', async () => {

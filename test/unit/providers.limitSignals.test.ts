@@ -20,7 +20,7 @@ describe('providers/limitSignals', () => {
     assert.equal(parseDuration(undefined), null);
   });
 
-  it("takes the highest of Meta's usage percentages and the longest wait it estimates", () => {
+  it("takes the highest of Meta's usage percentages and the longest wait it estimates, the app's apart from the account's", () => {
     const headers = new Headers({
       'x-app-usage': JSON.stringify({ call_count: 12, total_time: 40, total_cputime: 3 }),
       'x-ad-account-usage': JSON.stringify({ acc_id_util_pct: 70, reset_time_duration: 90 }),
@@ -28,11 +28,16 @@ describe('providers/limitSignals', () => {
         '123': [{ type: 'ads_insights', call_count: 96, total_cputime: 20, total_time: 30, estimated_time_to_regain_access: 3 }],
       }),
     });
-    assert.deepStrictEqual(parseMetaUsage(headers), { maxPct: 96, waitMs: 180_000 });
+    assert.deepStrictEqual(parseMetaUsage(headers), { maxPct: 96, waitMs: 180_000, app: { maxPct: 40, waitMs: 0 }, account: { maxPct: 96, waitMs: 180_000 } });
   });
 
   it("tolerates missing or malformed Meta headers", () => {
     assert.equal(parseMetaUsage(new Headers()), null);
-    assert.deepStrictEqual(parseMetaUsage(new Headers({ 'x-app-usage': 'not json', 'x-ad-account-usage': '{"acc_id_util_pct": 5}' })), { maxPct: 5, waitMs: 0 });
+    assert.deepStrictEqual(parseMetaUsage(new Headers({ 'x-app-usage': 'not json', 'x-ad-account-usage': '{"acc_id_util_pct": 5}' })), {
+      maxPct: 5,
+      waitMs: 0,
+      app: { maxPct: 0, waitMs: 0 },
+      account: { maxPct: 5, waitMs: 0 },
+    });
   });
 });

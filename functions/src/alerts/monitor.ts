@@ -9,7 +9,8 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import { loadBudgetPlans } from '../budget/index.js';
 import { scheduledIntegrations } from '../integrations/queries.js';
-import { isOpen, jobsCollection, loadCircuits, type CircuitState } from '../queue/index.js';
+import { isOpen, jobsCollection } from '../queue/index.js';
+import { loadCircuits, type PlatformCircuit } from '../scheduler/jobs.js';
 import { CADENCE_INTERVAL_MS } from '../scheduler/cadence.js';
 import { CADENCES, PROVIDER_IDS, type ProviderId } from '../schema/index.js';
 import { backlogObservation, budgetObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
@@ -32,7 +33,7 @@ export async function readBacklog(db: Firestore, backlogMs: number, now: number)
 }
 
 /** A circuit opened by failures (a platform's rate-limit pause counts no failures). */
-export const openedByFailures = (circuit: CircuitState, failureThreshold: number, now: number) =>
+export const openedByFailures = (circuit: PlatformCircuit, failureThreshold: number, now: number) =>
   isOpen(circuit, now) && circuit.consecutiveFailures >= failureThreshold;
 
 /**

@@ -183,11 +183,11 @@ const EVERY: Record<Cadence, string> = { hourly: 'every hour', every6h: 'every 6
  */
 export function budgetObservation(providerId: ProviderId, plan: PlatformBudgetDocument | null): Observation {
   const name = PROVIDER_LABELS[providerId];
-  const held = plan !== null && (plan.stretchedTo !== null || plan.hourAllowance === 0);
+  const held = plan !== null && (plan.stretchedTo !== null || plan.reserveReached);
   const figures = plan ? ` ${plan.spent.toLocaleString('en-US')} of ${plan.budget.toLocaleString('en-US')} requests spent today (${plan.reserve.toLocaleString('en-US')} kept for first runs); the scheduled syncs left today would need ${Math.round(plan.demand).toLocaleString('en-US')} at the cadences set.` : '';
   const summary = !held
     ? `The daily request budget for ${name} covers today's scheduled syncs.`
-    : plan.hourAllowance === 0
+    : plan.reserveReached
       ? `The daily request budget for ${name} is down to its reserve: scheduled syncs wait until midnight UTC.${figures}`
       : `The daily request budget for ${name} will not cover today's scheduled syncs: faster cadences run at most ${EVERY[plan.stretchedTo!]} until midnight UTC.${figures}`;
   return { kind: 'budget', providerId, count: held ? 1 : 0, summary, details: [] };

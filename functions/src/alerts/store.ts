@@ -5,7 +5,7 @@
  * runs that evaluate the same key at once never overwrite each other.
  */
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
-import { GRPC, hasCode } from '../queue/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
 import { ALERT_SETTINGS_PATH, ALERT_STATES_PATH, alertSettingsBodySchema, alertStateSchema, type AlertSettingsBody } from '../schema/index.js';
 import type { AlertState } from './state.js';
 

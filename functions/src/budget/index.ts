@@ -1,7 +1,9 @@
-export { STRETCH_ORDER, budgetDayOf, nextBudgetDay, planBudget, retryAllowed, runsBetween } from './plan.js';
+export { STRETCH_ORDER, budgetDayOf, nextBudgetDay, planBudget, retryAllowed, runsBetween, stretchedNextRun } from './plan.js';
 export type { BudgetInput, BudgetPlan } from './plan.js';
 export {
   callsPerSync,
+  countDueBefore,
+  countRequestedSince,
   countScheduled,
   loadBudgetPlans,
   planPlatformBudget,

@@ -5,19 +5,20 @@
  * - Scheduled syncs may spend the budget less a reserve; retries never touch the reserve, so
  *   the last of a day goes to first runs (Sync now, a new connection's backfill).
  * - When the day's scheduled syncs would not fit, cadences stretch in a stated order: hourly
- *   ones run every 6 hours, then every-6h ones daily, then daily ones weekly (STRETCH_ORDER),
- *   stopping at the first that fits.
- * - Each hour's run starts only what the rest of the day's runs leave over (hourAllowance), so
- *   a budget that runs short is spread over the day instead of being spent by midnight's burst.
+ *   ones run every 6 hours, then every-6h ones daily (STRETCH_ORDER), stopping at the first
+ *   that fits. A stretch never reaches past the budget day: tomorrow has a new budget.
+ * - Each hour's run starts only what the rest of the day's runs leave over (hourAllowance).
+ *   When even daily runs do not fit, what is left is spread evenly over the day's remaining
+ *   hours, and the integrations left due go first the next hour (the oldest first).
  */
-import { CADENCE_INTERVAL_MS, GRID_ORIGIN, stretched } from '../scheduler/cadence.js';
+import { CADENCE_INTERVAL_MS, GRID_ORIGIN, nextRunAfter, stretched } from '../scheduler/cadence.js';
 import { CADENCES, type Cadence } from '../schema/index.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** Stretch levels, mildest first: null keeps every cadence as set. */
-export const STRETCH_ORDER: readonly (Cadence | null)[] = [null, 'every6h', 'daily', 'weekly'];
+export const STRETCH_ORDER: readonly (Cadence | null)[] = [null, 'every6h', 'daily'];
 
 /** The UTC date of a moment, YYYY-MM-DD: platform budgets are counted per UTC day. */
 export const budgetDayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
@@ -45,6 +46,8 @@ export interface BudgetInput {
   callsPerSync: number;
   /** Connected integrations with automation on, per cadence. */
   integrations: Readonly<Record<Cadence, number>>;
+  /** Of those, how many are due before the next hour (their nextRunAt): this hour's runs, earlier hours' leftovers included. */
+  dueThisHour: number;
   now: number;
 }
 
@@ -57,6 +60,10 @@ export interface BudgetPlan {
   stretchedTo: Cadence | null;
   /** Scheduled syncs this hour may start. */
   hourAllowance: number;
+  /** The hour the allowance is for (epoch ms): a run of the same hour reuses the plan. */
+  hourStart: number;
+  /** Only the reserve is left: scheduled syncs wait for the next budget day. */
+  reserveReached: boolean;
 }
 
 /** Requests the scheduled syncs in [from, to) take under a stretch. */
@@ -71,13 +78,34 @@ export function planBudget(input: BudgetInput): BudgetPlan {
   const dayEnd = nextBudgetDay(input.now);
   const reserve = Math.ceil(input.budget * input.reserveShare);
   const available = Math.max(0, input.budget - reserve - input.spent);
-  const demand = demandBetween(input, null, hourStart, dayEnd);
-  const fits = STRETCH_ORDER.findIndex((floor) => demandBetween(input, floor, hourStart, dayEnd) <= available);
+  // This hour's runs are the integrations actually due (earlier hours' leftovers included);
+  // the later hours' are every boundary of each cadence's grid, at the stretch in question.
+  const thisHour = input.dueThisHour * input.callsPerSync;
+  const demand = thisHour + demandBetween(input, null, nextHour, dayEnd);
+  const fits = STRETCH_ORDER.findIndex((floor) => thisHour + demandBetween(input, floor, nextHour, dayEnd) <= available);
   const stretchedTo = STRETCH_ORDER[fits === -1 ? STRETCH_ORDER.length - 1 : fits]!;
-  // This hour may spend what the later hours' runs, at the stretch chosen, leave over.
+  const reserveReached = available < input.callsPerSync;
+  // This hour may spend what the later hours' runs, at the stretch chosen, leave over. When
+  // not even daily runs fit, each hour to midnight gets an even share (at least one sync while
+  // any is left), and those left due go first the next hour.
   const later = demandBetween(input, stretchedTo, nextHour, dayEnd);
-  const hourAllowance = input.callsPerSync > 0 ? Math.max(0, Math.floor((available - later) / input.callsPerSync)) : Number.MAX_SAFE_INTEGER;
-  return { reserve, available, demand, stretchedTo, hourAllowance };
+  const hoursLeft = Math.round((dayEnd - hourStart) / HOUR_MS);
+  const hourAllowance = reserveReached
+    ? 0
+    : fits === -1
+      ? Math.max(1, Math.floor(available / hoursLeft / input.callsPerSync))
+      : Math.floor(Math.max(0, available - later) / input.callsPerSync);
+  return { reserve, available, demand, stretchedTo, hourAllowance, hourStart, reserveReached };
+}
+
+/**
+ * The next run of a stretched integration: on the slower grid, but never past the next
+ * budget day (tomorrow's budget is planned afresh) unless its own cadence goes further.
+ */
+export function stretchedNextRun(cadence: Cadence, floor: Cadence | null, now: number): number {
+  const own = nextRunAfter(cadence, new Date(now)).getTime();
+  const slower = nextRunAfter(stretched(cadence, floor), new Date(now)).getTime();
+  return Math.min(slower, Math.max(own, nextBudgetDay(now)));
 }
 
 /**

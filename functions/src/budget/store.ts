@@ -64,6 +64,27 @@ export async function readUsage(db: Firestore, providerId: ProviderId, now: numb
   );
 }
 
+/** Connected integrations with automation on due before `before`: this hour's runs, what earlier hours left due included. */
+export async function countDueBefore(db: Firestore, providerId: ProviderId, before: number): Promise<number> {
+  const query = db
+    .collectionGroup('integrations')
+    .where('status', '==', 'connected')
+    .where('automation.enabled', '==', true)
+    .where('providerId', '==', providerId)
+    .where('nextRunAt', '<', Timestamp.fromMillis(before));
+  return (await query.count().get()).data().count;
+}
+
+/**
+ * Integrations of a platform the scheduler (or a person) asked to sync since `since`: each
+ * request writes lastRequestedAt with its job, so this is exact across pages, retries and
+ * repeated deliveries of one hour's run.
+ */
+export async function countRequestedSince(db: Firestore, providerId: ProviderId, since: number): Promise<number> {
+  const query = db.collectionGroup('integrations').where('providerId', '==', providerId).where('lastRequestedAt', '>=', Timestamp.fromMillis(since));
+  return (await query.count().get()).data().count;
+}
+
 /** Connected integrations with automation on, per cadence: one aggregation each (a read per 1,000 entries). */
 export async function countScheduled(db: Firestore, providerId: ProviderId): Promise<Record<Cadence, number>> {
   const counts = await Promise.all(
@@ -83,17 +104,26 @@ const ESTIMATED_CALLS_PER_SYNC: Record<ProviderId, number> = { google: 1, meta: 
 /** Syncs counted before today's own figure replaces the estimate. */
 const SYNCS_FOR_ESTIMATE = 20;
 
+/** Never below the estimate: syncs that failed before sending anything would make a sync look free. */
 export function callsPerSync(providerId: ProviderId, usage: Usage): number {
-  return usage.syncs >= SYNCS_FOR_ESTIMATE ? usage.calls / usage.syncs : ESTIMATED_CALLS_PER_SYNC[providerId];
+  const estimate = ESTIMATED_CALLS_PER_SYNC[providerId];
+  return usage.syncs >= SYNCS_FOR_ESTIMATE ? Math.max(estimate, usage.calls / usage.syncs) : estimate;
 }
 
-/** Plans one platform's day from its counts and stores the plan; null when it has no budget. */
+/**
+ * The platform's plan for the hour of `now`: the stored one when a run of this hour already
+ * made it (so a repeated delivery or a retried page does not grant the hour's allowance
+ * again), otherwise planned from the day's counts and stored. Null when it has no budget.
+ */
 export async function planPlatformBudget(db: Firestore, providerId: ProviderId, settings: BudgetSettings, now: number): Promise<PlatformBudgetDocument | null> {
   const budget = settings.daily[providerId];
   if (budget === undefined) return null;
-  const [usage, integrations] = await Promise.all([readUsage(db, providerId, now), countScheduled(db, providerId)]);
+  const hourStart = Math.floor(now / 3_600_000) * 3_600_000;
+  const stored = platformBudgetDocumentSchema.safeParse((await platformBudgetRef(db, providerId).get()).data());
+  if (stored.success && stored.data.hourStart.toMillis() === hourStart && stored.data.budget === budget) return stored.data;
+  const [usage, integrations, dueThisHour] = await Promise.all([readUsage(db, providerId, now), countScheduled(db, providerId), countDueBefore(db, providerId, hourStart + 3_600_000)]);
   const cost = callsPerSync(providerId, usage);
-  const plan = planBudget({ budget, reserveShare: settings.reserveShare, spent: usage.calls, callsPerSync: cost, integrations, now });
+  const plan = planBudget({ budget, reserveShare: settings.reserveShare, spent: usage.calls, callsPerSync: cost, integrations, dueThisHour, now });
   const document: PlatformBudgetDocument = {
     providerId,
     day: budgetDayOf(now),
@@ -104,6 +134,8 @@ export async function planPlatformBudget(db: Firestore, providerId: ProviderId, 
     demand: plan.demand,
     stretchedTo: plan.stretchedTo,
     hourAllowance: plan.hourAllowance,
+    hourStart: Timestamp.fromMillis(plan.hourStart),
+    reserveReached: plan.reserveReached,
     planAt: Timestamp.fromMillis(now),
   };
   await platformBudgetRef(db, providerId).set(document);

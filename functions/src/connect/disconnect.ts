@@ -1,7 +1,8 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { cancelJob, lockRef } from '../queue/index.js';
+import { lockRef } from '../queue/index.js';
+import { adsQueue } from '../scheduler/jobs.js';
 import { PROVIDER_LABELS, laneOf, type ProviderId, type SyncJobType } from '../schema/index.js';
 import { credentialsRef, integrationRef } from '../sync/store.js';
 import { pendingConnectionRef } from './flow.js';
@@ -33,7 +34,7 @@ export async function cancelActiveSyncs(db: Firestore, userId: string, providerI
     const jobId = lock.get('jobId') as string | undefined;
     if (!jobId) continue;
     try {
-      await cancelJob(db, jobId, reason, retentionDays);
+      await adsQueue(db, { retentionDays }).jobs.cancel(jobId, reason);
     } catch (error) {
       // It finished on its own meanwhile: nothing left to stop.
       if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;

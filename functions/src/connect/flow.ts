@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { ConflictError, InvalidInputError, UnavailableError, UpstreamError } from '../errors.js';
 import { createAuthorizations, type PlatformAuthorization } from '../providers/authorization.js';
 import { AuthExpiredError, ProviderError } from '../providers/index.js';
-import { enqueueJob } from '../queue/index.js';
+import { enqueueJob } from '../scheduler/jobs.js';
 import { nextRunFor } from '../scheduler/cadence.js';
 import { requestStart } from '../scheduler/startNow.js';
 import {

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import { setAutomation } from '../integrations/automation.js';
-import { cancelJob, retryJob } from '../queue/index.js';
+import { retryJob } from '../queue/index.js';
+import { adsQueue } from '../scheduler/jobs.js';
 import { requestStart } from '../scheduler/startNow.js';
 import { scheduleSyncs } from '../scheduler/operations.js';
 import { alertSettingsView, saveAlertSettings } from '../alerts/index.js';
@@ -30,7 +31,7 @@ export function createAdminEndpoints(ctx: () => AppContext) {
   const cancel: Endpoint = async (req) => {
     const admin = await requireAdmin(ctx(), req);
     const { jobId } = parseOrThrow(jobIdBodySchema, req.body, 'body');
-    await cancelJob(ctx().db, jobId, `cancelled by ${admin.email ?? 'an admin'}`, ctx().config.queue.retentionDays);
+    await adsQueue(ctx().db, { retentionDays: ctx().config.queue.retentionDays }).jobs.cancel(jobId, `cancelled by ${admin.email ?? 'an admin'}`);
     const body: JobActionResponse = { jobId, status: 'cancelled' };
     return { status: 200, body };
   };

@@ -1,9 +1,10 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { circuitsCollection, enqueueJob } from '../queue/index.js';
+import { circuitsCollection } from '../queue/index.js';
+import { enqueueJob } from '../scheduler/jobs.js';
 import { requestStart } from '../scheduler/startNow.js';
-import { DEFAULT_PRIORITY, PROVIDER_LABELS, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
+import { JOB_TASKS, PROVIDER_LABELS, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
 import { integrationRef } from '../sync/store.js';
 
 /**
@@ -29,7 +30,7 @@ export async function syncNow(ctx: AppContext, userId: string, providerId: Provi
       userId,
       providerId,
       jobType: 'manual-sync',
-      priority: DEFAULT_PRIORITY['manual-sync'],
+      priority: JOB_TASKS['manual-sync'].priority,
       bringForward: true,
       alsoWrite: (batch) => {
         batch.update(ref, { lastRequestedAt: now });

@@ -61,7 +61,7 @@ export interface PlatformResponse {
 export type ResponseCheck = (response: PlatformResponse) => void;
 
 /** Sees every response before it is checked, e.g. to slow down on usage headers. */
-export type ResponseObserver = (response: PlatformResponse, client: ProviderHttpClient) => void;
+export type ResponseObserver = (response: PlatformResponse, client: ProviderHttpClient, ctx: RequestContext) => void;
 
 /** Per report: counts every request sent (for apiCalls) and carries the caller's abort signal and refresher. */
 export interface RequestContext {
@@ -69,6 +69,8 @@ export interface RequestContext {
   signal?: AbortSignal;
   /** The caller's refresher, used by the report's TokenSession. */
   refresher?: CredentialRefresher;
+  /** The gate of the account the requests are for, where the platform also limits per account (Meta). */
+  accountGate?: RequestGate;
 }
 
 /**
@@ -108,7 +110,7 @@ export class ProviderHttpClient {
       shouldConsumeRetry: ({ error }) => !(error instanceof RateLimitedError),
       onFailedAttempt: ({ error }) => {
         if (error instanceof RateLimitedError && error.retryAfterMs <= policy.maxRateLimitWaitMs) {
-          this.gate.pauseFor(error.retryAfterMs);
+          this.limitedGate(error, ctx).pauseFor(error.retryAfterMs);
         }
       },
       shouldRetry: ({ error }) => {
@@ -121,8 +123,14 @@ export class ProviderHttpClient {
     });
   }
 
+  /** A limit of one connection's account slows that account only; any other limit, the platform. */
+  private limitedGate(error: RateLimitedError, ctx: RequestContext): RequestGate {
+    return error.scope === 'connection' && ctx.accountGate ? ctx.accountGate : this.gate;
+  }
+
   private async attempt(request: PlatformRequest, check: ResponseCheck, ctx: RequestContext): Promise<PlatformResponse> {
     await this.gate.wait(ctx.signal, this.lane);
+    await ctx.accountGate?.wait(ctx.signal);
     ctx.calls += 1;
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
@@ -135,12 +143,12 @@ export class ProviderHttpClient {
       // The URL is never part of the message: Meta carries the access token in it.
       throw new TransientError(this.provider, timeout.aborted ? `request timed out after ${this.policy.timeoutMs} ms` : networkReason(error));
     }
-    this.observe?.(response, this);
+    this.observe?.(response, this, ctx);
     try {
       check(response);
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
-      this.gate.slowDown();
+      this.limitedGate(error, ctx).slowDown();
       throw error.waitingAtLeast(this.policy.minRateLimitWaitMs);
     }
     this.gate.onSuccess();

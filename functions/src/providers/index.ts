@@ -44,9 +44,26 @@ export function createGates(config: ConnectorsConfig, shares: { backfillShare?: 
   const gates = new Map<ProviderId, RequestGate>();
   for (const id of PROVIDER_IDS) {
     const policy = resolvePolicy(PLATFORM_POLICY[id], config.http, config[id]?.http);
-    gates.set(id, new RequestGate({ requestsPerSecond: policy.requestsPerSecond, ...config.pacing?.[id], ...shares }));
+    const known: PacingOptions = { requestsPerSecond: policy.requestsPerSecond, ...config.pacing?.[id] };
+    gates.set(id, new RequestGate({ ...known, ...withHeadroom(known), ...shares }));
   }
   return gates;
+}
+
+/**
+ * A platform counts requests as they arrive in its own window; requests sent exactly at its
+ * limit arrive a few milliseconds early or late and now and then an eleventh lands in a
+ * second of ten. Pacing at 90 % of a stated limit keeps clear of that: a refusal costs far
+ * more (Meta's shortest wait is a minute) than the tenth given up.
+ */
+export const KNOWN_RATE_HEADROOM = 0.9;
+
+function withHeadroom(known: PacingOptions): Pick<PacingOptions, 'requestsPerSecond' | 'maxRequestsPerSecond'> {
+  const scaled = (rate: number | null | undefined) => (typeof rate === 'number' ? rate * KNOWN_RATE_HEADROOM : rate);
+  return {
+    requestsPerSecond: scaled(known.requestsPerSecond) ?? null,
+    ...(known.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: scaled(known.maxRequestsPerSecond) } : {}),
+  };
 }
 
 export interface ConnectorRegistry {

@@ -26,11 +26,18 @@ export function parseDuration(value: unknown): number | null {
   return match ? Math.round(Number(match[1]) * 1000) : null;
 }
 
-export interface MetaUsage {
-  /** Highest utilisation across the app, ad account and business use case headers, 0..100+. */
+export interface UsageReading {
+  /** Highest utilisation reported, 0..100+. */
   maxPct: number;
   /** How long Meta says to wait before the quota is back, from the regain and reset hints. */
   waitMs: number;
+}
+
+export interface MetaUsage extends UsageReading {
+  /** The app's own usage (x-app-usage, the insights throttle's app share): every account's requests count. */
+  app: UsageReading;
+  /** The ad account's and its business's (x-ad-account-usage, x-business-use-case-usage, the throttle's account share). */
+  account: UsageReading;
 }
 
 function readJson(value: string | null): unknown {
@@ -62,16 +69,20 @@ export function parseMetaUsage(headers: Headers): MetaUsage | null {
   const business = readJson(headers.get('x-business-use-case-usage'));
   if (app === null && account === null && throttle === null && business === null) return null;
 
-  const pcts = [...numbersOf(app, PCT_KEYS), ...numbersOf(account, PCT_KEYS), ...numbersOf(throttle, PCT_KEYS)];
+  const appPcts = [...numbersOf(app, PCT_KEYS), ...numbersOf(throttle, ['app_id_util_pct'])];
+  const accountPcts = [...numbersOf(account, PCT_KEYS), ...numbersOf(throttle, ['acc_id_util_pct'])];
   const waits = numbersOf(account, ['reset_time_duration']).map((s) => s * 1000);
   if (typeof business === 'object' && business !== null) {
     for (const entries of Object.values(business as Record<string, unknown>)) {
       if (!Array.isArray(entries)) continue;
       for (const entry of entries) {
-        pcts.push(...numbersOf(entry, PCT_KEYS));
+        accountPcts.push(...numbersOf(entry, PCT_KEYS));
         waits.push(...numbersOf(entry, ['estimated_time_to_regain_access']).map((m) => m * 60_000));
       }
     }
   }
-  return { maxPct: Math.max(0, ...pcts), waitMs: Math.max(0, ...waits) };
+  // Meta names a wait for accounts and businesses only; the app's usage recovers within its hour.
+  const appReading = { maxPct: Math.max(0, ...appPcts), waitMs: 0 };
+  const accountReading = { maxPct: Math.max(0, ...accountPcts), waitMs: Math.max(0, ...waits) };
+  return { maxPct: Math.max(appReading.maxPct, accountReading.maxPct), waitMs: accountReading.waitMs, app: appReading, account: accountReading };
 }

@@ -5,7 +5,8 @@ import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, Tr
 import { apiUrl, query } from './http.js';
 import type { HttpPolicy, PlatformResponse, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseMetaUsage } from './limitSignals.js';
+import type { RequestGate } from './requestGate.js';
+import { parseMetaUsage, type UsageReading } from './limitSignals.js';
 import { openReportRun, type TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
@@ -63,7 +64,9 @@ const DEFAULT_CONVERSION_ACTIONS = [
 
 /** Meta's throttling codes: app, user, ad account and insights-specific limits. */
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
-const isRateLimitCode = (code: number) => RATE_LIMIT_CODES.has(code) || (code >= 80000 && code <= 80014);
+/** The business use case limits (800xx), the ad account's (613) and the user's (17): one connection's, not the app's. */
+const isAccountLimitCode = (code: number) => code === 17 || code === 613 || (code >= 80000 && code <= 80014);
+const isRateLimitCode = (code: number) => RATE_LIMIT_CODES.has(code) || isAccountLimitCode(code);
 
 const AUTH_REASONS: Record<number, string> = {
   458: 'the app was removed',
@@ -171,7 +174,7 @@ export function checkMetaResponse(res: PlatformResponse): void {
   if (code === 190 || code === 102) {
     throw new AuthExpiredError(PROVIDER, (subcode !== undefined && AUTH_REASONS[subcode]) || 'the token is no longer valid');
   }
-  if (isRateLimitCode(code)) throw new RateLimitedError(PROVIDER, parseMetaUsage(res.headers)?.waitMs ?? 0);
+  if (isRateLimitCode(code)) throw new RateLimitedError(PROVIDER, parseMetaUsage(res.headers)?.waitMs ?? 0, isAccountLimitCode(code) ? { scope: 'connection' } : {});
   if (code === 10 || (code >= 200 && code <= 299)) throw new PermissionError(PROVIDER, 'ads_read');
   if (asksForLessData(code, subcode, message)) throw new MetaTooMuchDataError(PROVIDER, message);
   if (code === 2 && subcode !== undefined && PERMANENT_CODE_2_SUBCODES.has(subcode)) throw new PermanentError(PROVIDER, `(#${code}/${subcode}) ${message}`);
@@ -236,17 +239,24 @@ export class MetaConnector implements Connector {
   }
 
   /**
-   * Meta's usage headers: from `slowDownPct` on, the shared pace eases off (so the limit is
-   * approached, not hit); above the threshold all Meta requests pause for as long as Meta estimates.
+   * Meta's usage headers: from `slowDownPct` on, the pace eases off (so the limit is
+   * approached, not hit); above the threshold requests pause for as long as Meta estimates.
+   * The app's usage paces every Meta request; an ad account's or its business's paces that
+   * account only, so one busy account does not hold up the others.
    */
   static observeUsage(thresholdPct: number, slowDownPct = thresholdPct - 5): ResponseObserver {
-    return (res, client) => {
+    return (res, client, ctx) => {
       const usage = parseMetaUsage(res.headers);
-      if (usage && usage.maxPct >= slowDownPct) client.gate.slowDown();
-      if (usage && usage.maxPct >= thresholdPct) {
+      if (!usage) return;
+      const readings: [UsageReading, RequestGate][] = [
+        [usage.app, client.gate],
+        [usage.account, ctx.accountGate ?? client.gate],
+      ];
+      for (const [reading, gate] of readings) {
+        if (reading.maxPct >= slowDownPct) gate.slowDown();
         // A success near the limit slows down (at least one base delay); it is not a throttle, so no
         // rate-limit floor applies: "0 minutes to regain access" on a 200 means not throttled.
-        client.gate.pauseFor(Math.min(Math.max(usage.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
+        if (reading.maxPct >= thresholdPct) gate.pauseFor(Math.min(Math.max(reading.waitMs, client.policy.baseDelayMs), client.policy.maxRateLimitWaitMs));
       }
     };
   }
@@ -258,6 +268,8 @@ export class MetaConnector implements Connector {
     // Meta's long-lived tokens are not refreshed: a rejected one ends the run.
     const { ctx, session } = openReportRun(this, kind, input, null, signal);
     const accountId = normalizeMetaAccount(input.account);
+    // Meta also limits per ad account and business: this account's usage slows this account only.
+    ctx.accountGate = this.http.gate.account(accountId);
     const run: ReportRun = { accountId, kind, session, ctx };
 
     let parts: Promise<SliceResult>[];

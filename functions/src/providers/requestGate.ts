@@ -66,6 +66,7 @@ export class RequestGate {
 
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<unknown>;
+  private readonly accounts = new Map<string, RequestGate>();
 
   constructor(options: PacingOptions | number | null, clock: Partial<PacingClock> = {}) {
     this.now = clock.now ?? Date.now;
@@ -112,6 +113,38 @@ export class RequestGate {
     this.rate = Math.min(this.rate * INCREASE_STEP, this.ceiling ?? Number.POSITIVE_INFINITY, Math.max(learned, this.rate));
   }
 
+  /**
+   * The gate of one account, for a platform that also limits per account (Meta's business use
+   * case and ad-account limits): unpaced until that account's own usage or limit answers slow
+   * it, so one busy account waits without holding up the others. Shared by both lanes, as
+   * this gate is. A request passes this gate, then its account's.
+   */
+  account(accountId: string): RequestGate {
+    let gate = this.accounts.get(accountId);
+    if (!gate) {
+      gate = new RequestGate({ requestsPerSecond: null, minRequestsPerSecond: this.floor / this.processShare }, { now: this.now, sleep: this.sleep });
+      this.accounts.set(accountId, gate);
+    }
+    return gate;
+  }
+
+  /**
+   * Slots are planned ahead; when the process stalls (a busy event loop, a loaded machine)
+   * requests whose slots have passed would all leave at once. Platforms count requests in a
+   * sliding second, so no second of what was actually sent may hold more than the rate.
+   * Nothing awaits between this check and the send being recorded, so callers cannot pass it together.
+   */
+  private async keepWindow(signal?: AbortSignal): Promise<void> {
+    if (this.rate === null) return;
+    const perSecond = Math.max(1, Math.floor(this.rate));
+    for (;;) {
+      const now = this.now();
+      const inWindow = this.sent.filter((t) => t > now - 1000);
+      if (inWindow.length < perSecond) return;
+      await this.sleep(inWindow[inWindow.length - perSecond]! + 1000 - now, signal);
+    }
+  }
+
   /** Requests let through since the last call (every lane, every job of this process), counted once. */
   takeSentCount(): number {
     const count = this.sentUncounted;
@@ -132,6 +165,7 @@ export class RequestGate {
     }
     // A pause may be extended while we sleep: wait until none is pending.
     while (this.resumeAt > this.now()) await this.sleep(this.resumeAt - this.now(), signal);
+    await this.keepWindow(signal);
     const now = this.now();
     this.sentUncounted++;
     this.sent.push(now);

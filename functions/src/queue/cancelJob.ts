@@ -1,6 +1,7 @@
 import { FieldValue, type Firestore } from 'firebase-admin/firestore';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import { jobsCollection, lockRef } from './collections.js';
 import { expiryAfter } from './retention.js';
 
 const ROUNDS = 5;

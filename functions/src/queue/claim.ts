@@ -1,32 +1,18 @@
 import { FieldValue, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import { PROVIDER_IDS, jobDocumentSchema, type Job, type JobType, type ProviderId } from '../schema/index.js';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { isFenceConflict } from '../firestore/errors.js';
 import { sideTaskFailed } from '../logs.js';
-import { JobLease } from './lease.js';
+import { jobsCollection, lockRef } from './collections.js';
+import { queueJobDocumentSchema, type QueueJob } from './job.js';
+import { FirestoreLease } from './lease.js';
 import { expiryAfter } from './retention.js';
+import type { ClaimOptions } from './store.js';
 
-export interface ClaimOptions {
-  workerId: string;
-  /** Claim at most this many jobs. */
-  max: number;
-  leaseMs: number;
-  /** Only this user's jobs (the process endpoint). */
-  userId?: string;
-  /** Only these job types (e.g. a worker dedicated to fan-out). */
-  jobTypes?: readonly JobType[];
-  /** Providers whose circuit is open: their jobs wait, and the claim query leaves them out. */
-  skipProviders?: ReadonlySet<string>;
-  /**
-   * Providers whose circuit is half-open: one job at a time tries them. `taken` holds
-   * those with a trial under way in this worker call and is updated by the claim.
-   */
-  trials?: { providers: ReadonlySet<string>; taken: Set<string> };
-  /** Users this worker run already serves, and how many distinct users it may serve. */
-  users?: { seen: Set<string>; max: number };
-  /** How long a job is kept once finished. Default 7 days. */
+/** What a claim needs to know of the store's setting. */
+export interface ClaimSetting {
+  /** Every group key jobs may carry: a claim that leaves some out asks for the others by name. */
+  groups: readonly string[];
+  /** How long a finished job is kept (its `expireAt`). */
   retentionDays?: number;
-  /** A job document that does not parse was failed with its reason instead of being claimed. */
-  onRejected?: (job: { id: string; jobType: string; providerId: ProviderId | null; error: string }) => void;
 }
 
 /**
@@ -35,11 +21,11 @@ export interface ClaimOptions {
  * same candidate, but only one update can succeed, and no transaction locks are held
  * (measured on the emulator: 8 workers x 10,300 jobs, 0 double claims).
  */
-export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<JobLease[]> {
-  const claimed: JobLease[] = [];
+export async function claimJobs(db: Firestore, setting: ClaimSetting, options: ClaimOptions): Promise<FirestoreLease[]> {
+  const claimed: FirestoreLease[] = [];
   for (let round = 0; round < 3 && claimed.length < options.max; round++) {
     const scan = Math.min(200, Math.max(10, (options.max - claimed.length) * 3));
-    const { docs: candidates, exhausted } = await dueCandidates(db, options, scan);
+    const { docs: candidates, exhausted } = await dueCandidates(db, setting.groups, options, scan);
     let contended = false;
     let index = 0;
     while (claimed.length < options.max && index < candidates.length) {
@@ -49,25 +35,25 @@ export async function claimJobs(db: Firestore, options: ClaimOptions): Promise<J
         const doc = candidates[index++]!;
         const userId = doc.get('userId') as string;
         if (options.users && !tentativeUsers.has(userId) && tentativeUsers.size >= options.users.max) continue;
-        const providerId = doc.get('providerId') as string | null;
-        if (providerId && options.trials?.providers.has(providerId)) {
-          if (options.trials.taken.has(providerId)) continue;
+        const group = doc.get('providerId') as string | null;
+        if (group && options.trials?.groups.has(group)) {
+          if (options.trials.taken.has(group)) continue;
           // Taken now so no second candidate of this round is picked; given back if the claim is lost.
-          options.trials.taken.add(providerId);
+          options.trials.taken.add(group);
         }
         tentativeUsers.add(userId);
         picked.push(doc);
       }
       // Settled one by one: a failing update must not discard the leases taken beside it.
-      const results = await Promise.allSettled(picked.map((doc) => tryClaim(db, doc, options)));
+      const results = await Promise.allSettled(picked.map((doc) => tryClaim(db, setting, doc, options)));
       for (const [i, result] of results.entries()) {
         if (result.status === 'fulfilled' && result.value) {
           claimed.push(result.value);
           options.users?.seen.add(result.value.job.userId);
         } else {
           contended = true;
-          const providerId = picked[i]!.get('providerId') as string | null;
-          if (providerId && options.trials?.providers.has(providerId)) options.trials.taken.delete(providerId);
+          const group = picked[i]!.get('providerId') as string | null;
+          if (group && options.trials?.groups.has(group)) options.trials.taken.delete(group);
           if (result.status === 'rejected') {
             sideTaskFailed('claiming a job (it stays queued)', result.reason, { jobId: picked[i]!.id });
           }
@@ -87,33 +73,33 @@ const byPriorityThenRunAfter = (a: QueryDocumentSnapshot, b: QueryDocumentSnapsh
 
 /**
  * The head of the queue: due jobs, highest priority first, then oldest runAfter. Paused
- * providers are left out in the query itself (`providerId in` the others, plus the jobs of
- * no provider such as the fan-out), so a head full of one paused provider's retries never
- * hides the other providers' jobs.
+ * groups are left out in the query itself (the group key `providerId in` the others, plus
+ * the jobs of no group such as the fan-out), so a head full of one paused group's retries
+ * never hides the other groups' jobs.
  */
-async function dueCandidates(db: Firestore, options: ClaimOptions, scan: number): Promise<{ docs: QueryDocumentSnapshot[]; exhausted: boolean }> {
+async function dueCandidates(db: Firestore, groups: readonly string[], options: ClaimOptions, scan: number): Promise<{ docs: QueryDocumentSnapshot[]; exhausted: boolean }> {
   let base: Query = jobsCollection(db).where('status', '==', 'queued');
   if (options.userId) base = base.where('userId', '==', options.userId);
   if (options.jobTypes) base = base.where('jobType', 'in', [...options.jobTypes]);
   const now = Timestamp.now();
   const head = (query: Query) => query.where('runAfter', '<=', now).orderBy('priority', 'desc').orderBy('runAfter', 'asc').limit(scan).get();
-  const skip = options.skipProviders;
+  const skip = options.skipGroups;
   if (!skip || skip.size === 0) {
     const snap = await head(base);
     return { docs: snap.docs, exhausted: snap.size < scan };
   }
-  const active = PROVIDER_IDS.filter((p) => !skip.has(p));
+  const active = groups.filter((g) => !skip.has(g));
   const snaps = await Promise.all([head(base.where('providerId', '==', null)), ...(active.length > 0 ? [head(base.where('providerId', 'in', active))] : [])]);
   return { docs: snaps.flatMap((s) => s.docs).sort(byPriorityThenRunAfter).slice(0, scan), exhausted: snaps.every((s) => s.size < scan) };
 }
 
-async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: ClaimOptions): Promise<JobLease | null> {
-  const parsed = jobDocumentSchema.safeParse(doc.data());
+async function tryClaim(db: Firestore, setting: ClaimSetting, doc: QueryDocumentSnapshot, options: ClaimOptions): Promise<FirestoreLease | null> {
+  const parsed = queueJobDocumentSchema.safeParse(doc.data());
   if (!parsed.success) {
-    await rejectMalformed(db, doc, parsed.error.issues[0]!, options);
+    await rejectMalformed(db, doc, parsed.error.issues[0]!, setting, options);
     return null;
   }
-  const before: Job = { id: doc.id, ...parsed.data };
+  const before: QueueJob = { id: doc.id, ...parsed.data };
   const now = Timestamp.now();
   const expiresAt = Timestamp.fromMillis(now.toMillis() + options.leaseMs);
   try {
@@ -127,7 +113,7 @@ async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: Clai
       },
       { lastUpdateTime: doc.updateTime },
     );
-    const job: Job = {
+    const job: QueueJob = {
       ...before,
       status: 'running',
       attempts: before.attempts + 1,
@@ -135,9 +121,9 @@ async function tryClaim(db: Firestore, doc: QueryDocumentSnapshot, options: Clai
       startedAt: now,
       updatedAt: now,
     };
-    return new JobLease(db, job, result.writeTime, options.leaseMs, options.retentionDays);
+    return new FirestoreLease(db, job, result.writeTime, options.leaseMs, setting.retentionDays);
   } catch (error) {
-    if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) return null;
+    if (isFenceConflict(error)) return null;
     throw error;
   }
 }
@@ -150,6 +136,7 @@ async function rejectMalformed(
   db: Firestore,
   doc: QueryDocumentSnapshot,
   issue: { path: PropertyKey[]; message: string },
+  setting: ClaimSetting,
   options: ClaimOptions,
 ): Promise<void> {
   const field = issue.path.map(String).join('.') || 'document';
@@ -162,7 +149,7 @@ async function rejectMalformed(
       lease: null,
       lastError: error,
       finishedAt: FieldValue.serverTimestamp(),
-      expireAt: expiryAfter(options.retentionDays),
+      expireAt: expiryAfter(setting.retentionDays),
       updatedAt: FieldValue.serverTimestamp(),
     },
     { lastUpdateTime: doc.updateTime },
@@ -175,14 +162,14 @@ async function rejectMalformed(
   try {
     await batch.commit();
   } catch (e) {
-    if (hasCode(e, GRPC.FAILED_PRECONDITION) || hasCode(e, GRPC.NOT_FOUND)) return;
+    if (isFenceConflict(e)) return;
     throw e;
   }
   const providerId = doc.get('providerId') as unknown;
   options.onRejected?.({
     id: doc.id,
     jobType: String(doc.get('jobType')),
-    providerId: typeof providerId === 'string' ? (providerId as ProviderId) : null,
+    providerId: typeof providerId === 'string' ? providerId : null,
     error,
   });
 }

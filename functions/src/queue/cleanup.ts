@@ -1,6 +1,7 @@
 import { Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import { FINISHED_STATUSES } from '../schema/index.js';
-import { GRPC, hasCode, jobsCollection } from './collections.js';
+import { FINISHED_STATUSES } from './job.js';
+import { isFenceConflict } from '../firestore/errors.js';
+import { jobsCollection } from './collections.js';
 
 export interface CleanupOptions {
   retentionDays: number;
@@ -85,7 +86,7 @@ export async function deleteAll(
         writer.delete(doc.ref, { lastUpdateTime: doc.updateTime }).then(
           () => void deleted++,
           (error: unknown) => {
-            if (!hasCode(error, GRPC.FAILED_PRECONDITION) && !hasCode(error, GRPC.NOT_FOUND)) failed++;
+            if (!isFenceConflict(error)) failed++;
           },
         );
       }

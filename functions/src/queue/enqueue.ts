@@ -1,56 +1,36 @@
 import { Timestamp, type DocumentSnapshot, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
-import {
-  DEFAULT_PRIORITY,
-  laneOf,
-  type DateWindow,
-  type JobDocument,
-  type JobPayload,
-  type JobType,
-  type ProviderId,
-} from '../schema/index.js';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import { jobsCollection, lockRef } from './collections.js';
+import type { QueueJobDocument } from './job.js';
 import { releaseIfOrphaned } from './locks.js';
+import type { EnqueueResult, NewJob, TaskRegistry } from './store.js';
 
-export interface EnqueueRequest {
-  userId: string;
-  providerId: ProviderId | null;
-  jobType: JobType;
-  priority?: number;
-  runAfter?: Date;
-  maxAttempts?: number;
-  window?: DateWindow | null;
-  payload?: JobPayload;
-  /** Overrides the (lane, user, provider) key, for system jobs. */
-  dedupeKey?: string;
+/** A new job as the Firestore store takes it: `alsoWrite` adds writes to the job's own commit. */
+export interface FirestoreNewJob extends NewJob {
   /** Extra writes committed atomically with the new job (not applied to a duplicate). */
   alsoWrite?: (batch: WriteBatch) => void;
-  /**
-   * A person is waiting: a duplicate still queued is moved up to `priority` and, when it
-   * waits for a later runAfter (a retry's backoff, a rate-limit deferral), made due now.
-   */
-  bringForward?: boolean;
 }
 
-export interface EnqueueResult {
-  jobId: string;
-  duplicate: boolean;
-  /** A duplicate whose priority was raised to the request's, or (bringForward) made due now. */
-  priorityRaised: boolean;
+function taskOf(tasks: TaskRegistry, jobType: string): { lane: string; priority: number } {
+  const task = tasks[jobType];
+  if (!task) throw new Error(`no task "${jobType}" is registered with the queue`);
+  return task;
 }
 
-export function dedupeKeyOf(req: Pick<EnqueueRequest, 'jobType' | 'userId' | 'providerId' | 'dedupeKey'>): string {
-  return req.dedupeKey ?? `${laneOf(req.jobType)}:${req.userId}:${req.providerId ?? 'all'}`;
+export function dedupeKeyOf(tasks: TaskRegistry, job: Pick<NewJob, 'jobType' | 'userId' | 'providerId' | 'dedupeKey'>): string {
+  return job.dedupeKey ?? `${taskOf(tasks, job.jobType).lane}:${job.userId}:${job.providerId ?? 'all'}`;
 }
 
-export function newJobDocument(req: EnqueueRequest, defaultMaxAttempts: number, now = Timestamp.now()): JobDocument {
+export function newJobDocument(tasks: TaskRegistry, req: NewJob, defaultMaxAttempts: number, now = Timestamp.now()): QueueJobDocument {
+  const task = taskOf(tasks, req.jobType);
   return {
     userId: req.userId,
     providerId: req.providerId,
     jobType: req.jobType,
-    lane: laneOf(req.jobType),
-    dedupeKey: dedupeKeyOf(req),
+    lane: task.lane,
+    dedupeKey: dedupeKeyOf(tasks, req),
     status: 'queued',
-    priority: req.priority ?? DEFAULT_PRIORITY[req.jobType],
+    priority: req.priority ?? task.priority,
     runAfter: req.runAfter ? Timestamp.fromDate(req.runAfter) : now,
     attempts: 0,
     maxAttempts: req.maxAttempts ?? defaultMaxAttempts,
@@ -69,18 +49,18 @@ export function newJobDocument(req: EnqueueRequest, defaultMaxAttempts: number, 
 }
 
 /**
- * Adds a job unless its (lane, user, provider) already has an active one. The lock
+ * Adds a job unless its (lane, user, group) already has an active one. The lock
  * document and the job are created in one atomic batch; `create()` fails if the lock
  * exists, so concurrent enqueues race on a precondition, not on transaction locks
  * (which the emulator holds for up to 30 s).
  */
-export async function enqueueJob(db: Firestore, req: EnqueueRequest, defaultMaxAttempts = 3): Promise<EnqueueResult> {
-  const key = dedupeKeyOf(req);
+export async function enqueueJob(db: Firestore, tasks: TaskRegistry, req: FirestoreNewJob, defaultMaxAttempts = 3): Promise<EnqueueResult> {
+  const key = dedupeKeyOf(tasks, req);
   const lock = lockRef(db, key);
   // A lock seen during a race may be released before we read it: try again, a few times.
   for (let round = 0; round < 5; round++) {
     const jobRef = jobsCollection(db).doc();
-    const doc = newJobDocument(req, defaultMaxAttempts);
+    const doc = newJobDocument(tasks, req, defaultMaxAttempts);
     const batch = db.batch();
     batch.create(lock, { jobId: jobRef.id, createdAt: doc.createdAt });
     batch.create(jobRef, doc);
@@ -105,7 +85,7 @@ export async function enqueueJob(db: Firestore, req: EnqueueRequest, defaultMaxA
 }
 
 /** A person asking for a sync while a nightly one (or a retry) waits: move the waiting job up. */
-async function moveUp(snap: DocumentSnapshot, req: EnqueueRequest): Promise<boolean> {
+async function moveUp(snap: DocumentSnapshot, req: NewJob): Promise<boolean> {
   if (snap.get('status') !== 'queued') return false;
   const now = Timestamp.now();
   const update: Record<string, unknown> = {};

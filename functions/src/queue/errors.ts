@@ -26,7 +26,7 @@ export class RetryableJobError extends Error {
 
 /**
  * A platform's rate limit is used up: the job waits for the reset without spending an
- * attempt, and with `pauseProvider` (an app-wide limit) every job of its provider waits too.
+ * attempt, and with `pauseGroup` (an app-wide limit) every job of its group waits too.
  */
 export class RateLimitJobError extends Error {
   override readonly name = 'RateLimitJobError';
@@ -34,7 +34,7 @@ export class RateLimitJobError extends Error {
     message: string,
     /** When the limit resets. */
     readonly resumeAt: Date,
-    readonly pauseProvider = false,
+    readonly pauseGroup = false,
   ) {
     super(message);
   }

@@ -1,9 +1,11 @@
-import type { Firestore } from 'firebase-admin/firestore';
-import type { Job, JobPayload, JobType, Progress } from '../schema/index.js';
+import type { JobPayload, Progress, QueueJob } from './job.js';
 
+/**
+ * What a handler is given. No database: a handler that needs one takes it from its own
+ * closure (the caller that registers it), so the queue hands out nothing but the job.
+ */
 export interface JobContext {
-  job: Job;
-  db: Firestore;
+  job: QueueJob;
   /** Aborted when the job's timeout or the worker's budget runs out. */
   signal: AbortSignal;
   /** Persists progress and extends the lease. Refused (LeaseLostError) once the job has timed out. */
@@ -16,21 +18,16 @@ export interface JobContext {
 }
 
 export interface JobOutcome {
-  /** Jobs this handler enqueued (fan-out), and how many of those already existed. */
-  queued?: number;
-  duplicates?: number;
   /** Run the job again with this payload, keeping its dedupe slot. */
   continueWith?: JobPayload;
   /** With continueWith: not before this many ms (waiting on a platform). Default 0. */
   continueAfterMs?: number;
   progress?: Progress;
-  /** Counted into the run's scheduler event. */
-  rowsWritten?: number;
-  documentsWritten?: number;
-  apiCalls?: number;
+  /** Counters the handler names (rows written, requests sent, ...), summed into the worker's report. */
+  counters?: Readonly<Record<string, number>>;
 }
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome | void>;
 
-/** One handler per job type; a job type without one fails permanently, never crashes. */
-export type HandlerRegistry = Partial<Record<JobType, JobHandler>>;
+/** One handler per task name; a task without one fails permanently, never crashes. */
+export type HandlerRegistry = Readonly<Partial<Record<string, JobHandler>>>;

@@ -1,11 +1,10 @@
 import { FieldValue, Timestamp, type DocumentReference, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
-import type { Job, JobPayload, Progress } from '../schema/index.js';
-import { backoffDelayMs, type RetryPolicy } from './backoff.js';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
-import { LeaseLostError, PermanentJobError, RateLimitJobError, RetryableJobError, errorMessage } from './errors.js';
+import { isFenceConflict } from '../firestore/errors.js';
+import { jobsCollection, lockRef } from './collections.js';
+import { LeaseLostError } from './errors.js';
+import type { JobPayload, Progress, QueueJob } from './job.js';
 import { DEFAULT_RETENTION_DAYS, expiryAfter } from './retention.js';
-
-export type FailureOutcome = 'retried' | 'failed' | 'deferred';
+import type { JobLease } from './store.js';
 
 /**
  * A claimed job. Every write is fenced on the document's update time as this worker last
@@ -14,12 +13,12 @@ export type FailureOutcome = 'retried' | 'failed' | 'deferred';
  *
  * Once the worker has decided the outcome (the handler returned, threw or timed out) it
  * closes the lease: a handler still running after that can no longer write, and the one
- * outcome the worker records (succeed, continueWith or fail) is final. The outcome write
+ * outcome the worker records (succeed, continue, retry or fail) is final. The outcome write
  * does not move the fence forward, so nothing written with this lease can land after it.
  */
-export class JobLease {
+export class FirestoreLease implements JobLease {
   private version: Timestamp;
-  private attempts: number;
+  private storedAttempts: number;
   private closed = false;
   private finished = false;
   /** The last write asked for; the next one starts after it settles. */
@@ -27,14 +26,18 @@ export class JobLease {
 
   constructor(
     private readonly db: Firestore,
-    readonly job: Job,
+    readonly job: QueueJob,
     version: Timestamp,
     private readonly leaseMs: number,
     /** How long the job is kept once finished (its `expireAt`). */
     private readonly retentionDays = DEFAULT_RETENTION_DAYS,
   ) {
     this.version = version;
-    this.attempts = job.attempts;
+    this.storedAttempts = job.attempts;
+  }
+
+  get attempts(): number {
+    return this.storedAttempts;
   }
 
   get ref(): DocumentReference {
@@ -69,7 +72,7 @@ export class JobLease {
       if (kind === 'outcome') this.finished = true;
       else if (result) this.version = result.writeTime;
     } catch (error) {
-      if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) throw new LeaseLostError(this.job.id);
+      if (isFenceConflict(error)) throw new LeaseLostError(this.job.id);
       throw error;
     }
   }
@@ -79,19 +82,16 @@ export class JobLease {
     return { workerId: this.job.lease?.workerId ?? 'unknown', expiresAt: Timestamp.fromMillis(Date.now() + this.leaseMs) };
   }
 
-  /** Records progress and extends the lease, so long jobs are not mistaken for stale ones. */
-  async reportProgress(progress: Progress): Promise<void> {
-    await this.write({ progress, lease: this.lease() }, 'progress');
-  }
-
   /**
-   * Progress plus the payload to resume from: a retry after a timeout or a crash starts
-   * where this run got to. Progress made means the attempts start over (this run is the
-   * first of the rest), so a long job that keeps advancing is never failed for its length.
+   * Records progress and extends the lease, so long jobs are not mistaken for stale ones.
+   * With `resumeFrom`, a retry after a timeout or a crash starts where this run got to;
+   * progress made means the attempts start over (this run is the first of the rest), so a
+   * long job that keeps advancing is never failed for its length.
    */
-  async checkpoint(progress: Progress, payload: JobPayload): Promise<void> {
-    await this.write({ progress, payload, attempts: 1, deferrals: 0, lease: this.lease() }, 'progress');
-    this.attempts = 1;
+  async renew(progress: Progress, resumeFrom?: JobPayload): Promise<void> {
+    if (!resumeFrom) return this.write({ progress, lease: this.lease() }, 'progress');
+    await this.write({ progress, payload: resumeFrom, attempts: 1, deferrals: 0, lease: this.lease() }, 'progress');
+    this.storedAttempts = 1;
   }
 
   async succeed(progress?: Progress): Promise<void> {
@@ -111,49 +111,22 @@ export class JobLease {
 
   /**
    * Runs the job again with a new payload, keeping its dedupe slot: at once (fan-out pages,
-   * backfill chunks) or after a delay (a report the platform is still preparing).
+   * backfill chunks) or later (a report the platform is still preparing).
    */
-  async continueWith(payload: JobPayload, delayMs = 0): Promise<void> {
-    await this.write({ status: 'queued', lease: null, payload, attempts: 0, deferrals: 0, runAfter: Timestamp.fromMillis(Date.now() + delayMs) }, 'outcome');
+  async continue(payload: JobPayload, runAfter: Date): Promise<void> {
+    await this.write({ status: 'queued', lease: null, payload, attempts: 0, deferrals: 0, runAfter: Timestamp.fromDate(runAfter) }, 'outcome');
   }
 
   /**
-   * Back to the queue until a platform's limit resets, giving back the attempt the claim
-   * took and counting the deferral (the worker stops deferring past its maxDeferrals).
+   * Back to the queue with lastError kept. A deferral (a platform's limit) gives back the
+   * attempt the claim took and counts itself; the worker stops deferring past its maxDeferrals.
    */
-  async defer(error: RateLimitJobError): Promise<'deferred'> {
-    await this.write(
-      {
-        status: 'queued',
-        lease: null,
-        lastError: errorMessage(error),
-        attempts: FieldValue.increment(-1),
-        deferrals: FieldValue.increment(1),
-        runAfter: Timestamp.fromDate(error.resumeAt),
-      },
-      'outcome',
-    );
-    return 'deferred';
+  async retry(lastError: string, runAfter: Date, options: { deferral?: boolean } = {}): Promise<void> {
+    const deferral = options.deferral ? { attempts: FieldValue.increment(-1), deferrals: FieldValue.increment(1) } : {};
+    await this.write({ status: 'queued', lease: null, lastError, ...deferral, runAfter: Timestamp.fromDate(runAfter) }, 'outcome');
   }
 
-  /**
-   * Retries with backoff, or fails the job for good when it is out of attempts or the
-   * error is permanent. lastError is kept either way.
-   */
-  async fail(error: unknown, retry: RetryPolicy): Promise<FailureOutcome> {
-    const message = errorMessage(error);
-    const permanent = error instanceof PermanentJobError;
-    if (permanent || this.attempts >= this.job.maxAttempts) {
-      await this.write({ status: 'failed', lease: null, lastError: message, finishedAt: FieldValue.serverTimestamp(), expireAt: expiryAfter(this.retentionDays) }, 'outcome', true);
-      return 'failed';
-    }
-    const delay = Math.max(
-      backoffDelayMs(this.attempts, retry),
-      error instanceof RetryableJobError ? (error.retryAfterMs ?? 0) : 0,
-      // A rate limit no longer deferred still waits for its reset.
-      error instanceof RateLimitJobError ? error.resumeAt.getTime() - Date.now() : 0,
-    );
-    await this.write({ status: 'queued', lease: null, lastError: message, runAfter: Timestamp.fromMillis(Date.now() + delay) }, 'outcome');
-    return 'retried';
+  async fail(lastError: string): Promise<void> {
+    await this.write({ status: 'failed', lease: null, lastError, finishedAt: FieldValue.serverTimestamp(), expireAt: expiryAfter(this.retentionDays) }, 'outcome', true);
   }
 }

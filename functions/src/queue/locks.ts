@@ -1,6 +1,7 @@
 import { Timestamp, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import { FINISHED_STATUSES, type JobStatus } from '../schema/index.js';
-import { GRPC, LOCKS_COLLECTION, hasCode, jobsCollection } from './collections.js';
+import { FINISHED_STATUSES, type JobStatus } from './job.js';
+import { isFenceConflict } from '../firestore/errors.js';
+import { LOCKS_COLLECTION, jobsCollection } from './collections.js';
 
 /**
  * A lock exists exactly while its job is active: both are created in one batch and the
@@ -18,7 +19,7 @@ export async function releaseIfOrphaned(db: Firestore, lock: DocumentSnapshot, j
     await lock.ref.delete({ lastUpdateTime: lock.updateTime! });
     return true;
   } catch (error) {
-    if (hasCode(error, GRPC.FAILED_PRECONDITION) || hasCode(error, GRPC.NOT_FOUND)) return false;
+    if (isFenceConflict(error)) return false;
     throw error;
   }
 }

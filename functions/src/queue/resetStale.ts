@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import { jobsCollection, lockRef } from './collections.js';
 import { expiryAfter } from './retention.js';
 
 export interface ResetStaleResult {

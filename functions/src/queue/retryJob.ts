@@ -1,6 +1,7 @@
 import { FieldValue, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { GRPC, hasCode, jobsCollection, lockRef } from './collections.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import { jobsCollection, lockRef } from './collections.js';
 
 /**
  * Puts a failed job back in the queue with a fresh attempt budget, keeping its payload (a

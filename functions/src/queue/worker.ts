@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Firestore } from 'firebase-admin/firestore';
 import pRetry from 'p-retry';
 import { jobFinished, sideTaskFailed } from '../logs.js';
-import { emptyCounts, type EventCounts, type JobType, type ProviderId } from '../schema/index.js';
-import type { RetryPolicy } from './backoff.js';
-import { claimJobs } from './claim.js';
+import { backoffDelayMs, type RetryPolicy } from './backoff.js';
 import { CircuitView, type CircuitPolicy } from './circuit.js';
-import { JobTimeoutError, LeaseLostError, PermanentJobError, RateLimitJobError, errorMessage } from './errors.js';
+import { JobTimeoutError, LeaseLostError, PermanentJobError, RateLimitJobError, RetryableJobError, errorMessage } from './errors.js';
 import type { HandlerRegistry, JobOutcome } from './handlers.js';
-import type { JobLease } from './lease.js';
+import type { JobLease, QueueBackend } from './store.js';
 
 export interface WorkerOptions {
   workerId?: string;
@@ -18,8 +15,8 @@ export interface WorkerOptions {
   maxUsers?: number;
   /** Only this user's jobs. */
   userId?: string;
-  /** Only these job types. */
-  jobTypes?: readonly JobType[];
+  /** Only these tasks. */
+  jobTypes?: readonly string[];
   /** Jobs running at once. */
   concurrency: number;
   /** Wall-clock budget of the whole run (the function's timeout minus a margin). */
@@ -28,8 +25,6 @@ export interface WorkerOptions {
   jobTimeoutMs: number;
   /** Lease length; defaults to the job timeout plus a minute. */
   leaseMs?: number;
-  /** How long a finished job is kept (its `expireAt`). Default 7 days. */
-  retentionDays?: number;
   retry: RetryPolicy;
   /**
    * Rate-limit deferrals a job may take in a row without progress; past them a rate limit
@@ -46,12 +41,25 @@ export interface WorkerOptions {
 /** `abandoned`: the outcome could not be written (Firestore kept failing); the lease expires and a stale reset takes the job back. */
 export type JobResult = 'succeeded' | 'retried' | 'deferred' | 'failed' | 'continued' | 'lease-lost' | 'abandoned';
 
+/** What the worker itself counts; `processed` = succeeded (continued included) + failed + retried + deferred + lost or abandoned. */
+export interface WorkerCounts {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  deferred: number;
+}
+
 export interface WorkerReport {
   workerId: string;
-  counts: EventCounts;
-  circuitsOpened: ProviderId[];
+  counts: WorkerCounts;
+  /** The handlers' own counters (JobOutcome.counters), summed over the jobs that succeeded or continued. */
+  counters: Record<string, number>;
+  /** Groups whose circuit this run opened. */
+  circuitsOpened: string[];
   stopReason: 'max-jobs' | 'queue-empty' | 'time-budget' | 'claim-failed';
-  jobs: { id: string; jobType: string; providerId: ProviderId | null; result: JobResult; error?: string; reason?: string }[];
+  /** `providerId`: the job's group key, as stored. */
+  jobs: { id: string; jobType: string; providerId: string | null; result: JobResult; error?: string; reason?: string }[];
   durationMs: number;
 }
 
@@ -76,15 +84,16 @@ async function writeOutcome<T>(write: () => Promise<T>): Promise<T> {
  * nothing after a job's outcome (circuit bookkeeping, a failing claim) can reject the call
  * while other jobs are in flight.
  */
-export async function runWorker(db: Firestore, options: WorkerOptions): Promise<WorkerReport> {
+export async function runWorker(queue: QueueBackend, options: WorkerOptions): Promise<WorkerReport> {
   const now = options.now ?? Date.now;
   const started = now();
   const deadline = started + options.budgetMs;
   const workerId = options.workerId ?? `worker-${randomUUID()}`;
   const leaseMs = options.leaseMs ?? options.jobTimeoutMs + 60_000;
-  const counts = emptyCounts();
-  const report: WorkerReport = { workerId, counts, circuitsOpened: [], stopReason: 'queue-empty', jobs: [], durationMs: 0 };
-  const circuits = new CircuitView(db, options.circuit);
+  const counts: WorkerCounts = { processed: 0, succeeded: 0, failed: 0, retried: 0, deferred: 0 };
+  const counters: Record<string, number> = {};
+  const report: WorkerReport = { workerId, counts, counters, circuitsOpened: [], stopReason: 'queue-empty', jobs: [], durationMs: 0 };
+  const circuits = new CircuitView(queue.circuits, options.circuit);
   await circuits.refresh(true);
   const trialsTaken = new Set<string>();
   const users = options.maxUsers ? { seen: new Set<string>(), max: options.maxUsers } : undefined;
@@ -130,7 +139,7 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     let outcome: JobOutcome | void = undefined;
     let failure: { error: unknown } | null = null;
     try {
-      outcome = await runHandler(db, lease, options.handlers, timeoutMs);
+      outcome = await runHandler(lease, options.handlers, timeoutMs);
     } catch (error) {
       failure = { error };
     } finally {
@@ -139,24 +148,20 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
     try {
       if (!failure) {
         const result = outcome ?? {};
-        counts.queued += result.queued ?? 0;
-        counts.duplicates += result.duplicates ?? 0;
-        counts.rowsWritten += result.rowsWritten ?? 0;
-        counts.documentsWritten += result.documentsWritten ?? 0;
-        counts.apiCalls += result.apiCalls ?? 0;
+        for (const [name, value] of Object.entries(result.counters ?? {})) counters[name] = (counters[name] ?? 0) + value;
         if (result.continueWith) {
-          await writeOutcome(() => lease.continueWith(result.continueWith!, result.continueAfterMs));
+          await writeOutcome(() => lease.continue(result.continueWith!, new Date(Date.now() + (result.continueAfterMs ?? 0))));
           entry.result = 'continued';
         } else {
           await writeOutcome(() => lease.succeed(result.progress));
           entry.result = 'succeeded';
         }
         counts.succeeded++;
-        const providerId = job.providerId;
-        if (providerId) {
+        const group = job.providerId;
+        if (group) {
           await bookkeeping('success', job, async () => {
-            await circuits.recordSuccess(providerId);
-            trialsTaken.delete(providerId);
+            await circuits.recordSuccess(group);
+            trialsTaken.delete(group);
           });
         }
         return;
@@ -170,23 +175,23 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
         return;
       }
       const deferrable = error instanceof RateLimitJobError && job.deferrals < (options.maxDeferrals ?? DEFAULT_MAX_DEFERRALS) ? error : null;
-      entry.result = await writeOutcome(() => (deferrable ? lease.defer(deferrable) : lease.fail(error, options.retry)));
+      entry.result = await writeOutcome(() => (deferrable ? defer(lease, deferrable) : failOrRetry(lease, error, options.retry)));
       if (entry.result === 'failed') counts.failed++;
       else if (entry.result === 'deferred') counts.deferred++;
       else counts.retried++;
-      const providerId = job.providerId;
+      const group = job.providerId;
       if (deferrable) {
         // Waiting for a platform's reset is not a failure of the provider: no circuit count.
-        if (providerId) trialsTaken.delete(providerId);
-        if (deferrable.pauseProvider && providerId) {
-          await bookkeeping('pause', job, () => circuits.pause(providerId, deferrable.resumeAt, entry.error!));
+        if (group) trialsTaken.delete(group);
+        if (deferrable.pauseGroup && group) {
+          await bookkeeping('pause', job, () => circuits.pause(group, deferrable.resumeAt, entry.error!));
         }
-      } else if (providerId && error instanceof PermanentJobError) {
+      } else if (group && error instanceof PermanentJobError) {
         // Says nothing about the platform's health: a half-open provider may try another job.
-        trialsTaken.delete(providerId);
-      } else if (providerId) {
+        trialsTaken.delete(group);
+      } else if (group) {
         await bookkeeping('failure', job, async () => {
-          if (await circuits.recordFailure(providerId, entry.error!)) report.circuitsOpened.push(providerId);
+          if (await circuits.recordFailure(group, entry.error!)) report.circuitsOpened.push(group);
         });
       }
     } catch (writeError) {
@@ -211,17 +216,16 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
       let leases: JobLease[];
       try {
         await circuits.refresh();
-        leases = await claimJobs(db, {
+        leases = await queue.jobs.claim({
           workerId,
           max: Math.min(free, options.maxJobs - claimedTotal),
           leaseMs,
           userId: options.userId,
           jobTypes: options.jobTypes,
           // A half-open provider whose trial is under way waits like a paused one, in the query.
-          skipProviders: new Set([...circuits.paused(), ...trialsTaken]),
-          trials: { providers: circuits.halfOpen(), taken: trialsTaken },
+          skipGroups: new Set([...circuits.paused(), ...trialsTaken]),
+          trials: { groups: circuits.halfOpen(), taken: trialsTaken },
           users,
-          retentionDays: options.retentionDays,
           onRejected: (rejected) => {
             report.jobs.push({ ...rejected, result: 'failed' });
             counts.processed++;
@@ -253,12 +257,33 @@ export async function runWorker(db: Firestore, options: WorkerOptions): Promise<
   return report;
 }
 
-async function runHandler(
-  db: Firestore,
-  lease: JobLease,
-  handlers: HandlerRegistry,
-  timeoutMs: number,
-): Promise<JobOutcome | void> {
+/** Back to the queue until the platform's limit resets, the attempt given back. */
+async function defer(lease: JobLease, error: RateLimitJobError): Promise<'deferred'> {
+  await lease.retry(errorMessage(error), error.resumeAt, { deferral: true });
+  return 'deferred';
+}
+
+/**
+ * Retries with backoff, or fails the job for good when it is out of attempts or the error
+ * is permanent. lastError is kept either way.
+ */
+export async function failOrRetry(lease: JobLease, error: unknown, retry: RetryPolicy): Promise<'failed' | 'retried'> {
+  const message = errorMessage(error);
+  if (error instanceof PermanentJobError || lease.attempts >= lease.job.maxAttempts) {
+    await lease.fail(message);
+    return 'failed';
+  }
+  const delay = Math.max(
+    backoffDelayMs(lease.attempts, retry),
+    error instanceof RetryableJobError ? (error.retryAfterMs ?? 0) : 0,
+    // A rate limit no longer deferred still waits for its reset.
+    error instanceof RateLimitJobError ? error.resumeAt.getTime() - Date.now() : 0,
+  );
+  await lease.retry(message, new Date(Date.now() + delay));
+  return 'retried';
+}
+
+async function runHandler(lease: JobLease, handlers: HandlerRegistry, timeoutMs: number): Promise<JobOutcome | void> {
   const handler = handlers[lease.job.jobType];
   if (!handler) throw new PermanentJobError(`no handler is registered for job type "${lease.job.jobType}"`);
   const controller = new AbortController();
@@ -274,10 +299,9 @@ async function runHandler(
     return await Promise.race([
       handler({
         job: lease.job,
-        db,
         signal: controller.signal,
-        reportProgress: (progress) => lease.reportProgress(progress),
-        checkpoint: (progress, payload) => lease.checkpoint(progress, payload),
+        reportProgress: (progress) => lease.renew(progress),
+        checkpoint: (progress, payload) => lease.renew(progress, payload),
       }),
       timedOut,
     ]);

@@ -1,10 +1,13 @@
 import { FieldPath, Timestamp, type Firestore, type Query, type QueryDocumentSnapshot } from 'firebase-admin/firestore';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { GRPC, enqueueJob, hasCode, type EnqueueResult, type JobHandler, type JobOutcome } from '../queue/index.js';
-import { planPlatformBudget } from '../budget/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import type { EnqueueResult, JobHandler, JobOutcome } from '../queue/index.js';
+import { countRequestedSince, planPlatformBudget, stretchedNextRun } from '../budget/index.js';
+import { sideTaskFailed } from '../logs.js';
 import { INTEGRATIONS_COLLECTION, PROVIDER_IDS, cadenceSchema, integrationDocumentSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
-import { DUE_SLACK_MS, nextRunAfter, stretched } from './cadence.js';
+import { DUE_SLACK_MS } from './cadence.js';
+import { enqueueJob } from './jobs.js';
 
 /**
  * process_all_users and "schedule for all users" answer 202 after enqueuing one fan-out
@@ -29,12 +32,12 @@ export const fanOutPayloadSchema = z.object({
   cursor: z.tuple([z.number().nullable(), z.string()]).nullable(),
   page: z.number().int().min(0),
   /**
-   * Scheduled syncs only, per platform with a daily budget: the stretch in force and the syncs
-   * this run may still start. Planned on the first page and carried to the next ones, so a
-   * run's pages share one allowance. Null until planned.
+   * In due mode, per platform with a daily budget: the hour's plan (the stretch in force, the
+   * syncs the hour may start and the hour). Read on the first page and carried to the next;
+   * what is left of the allowance is counted afresh on every page. Null until planned.
    */
   budgets: z
-    .partialRecord(providerIdSchema, z.object({ stretchedTo: cadenceSchema.nullable(), allowance: z.number().int().min(0) }))
+    .partialRecord(providerIdSchema, z.object({ stretchedTo: cadenceSchema.nullable(), hourAllowance: z.number().int().min(0), hourStart: z.number() }))
     .nullable()
     .default(null),
 });
@@ -115,31 +118,65 @@ export interface FanOutOptions {
  * Enqueues a page of syncs and continues with the next page. A platform whose app is not
  * configured is skipped here: its jobs could only fail, trip its circuit and alert daily.
  */
-export function createFanOutHandler(options: FanOutOptions = {}): JobHandler {
+export function createFanOutHandler(db: Firestore, options: FanOutOptions = {}): JobHandler {
   const providers = options.providers ?? PROVIDER_IDS;
   const maxAttempts = options.maxAttempts ?? 3;
   const clock = options.now ?? Date.now;
-  return async ({ job, db, signal }) => {
+  return async ({ job, signal }) => {
     let payload = fanOutPayloadSchema.parse(job.payload);
-    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { queued: 0, duplicates: 0 };
+    if (providers.length === 0 || (payload.providerId && !providers.includes(payload.providerId))) return { counters: { queued: 0, duplicates: 0 } };
     const now = clock();
-    if (payload.budgets === null && payload.mode === 'due' && payload.jobType === 'scheduled-sync' && options.budgets) {
-      payload = { ...payload, budgets: await planBudgets(db, options.budgets, payload.providerId ? [payload.providerId] : providers, now) };
+    const scope = payload.providerId ? [payload.providerId] : providers;
+    // Every due run is budgeted, whichever job type it enqueues: a due integration is a scheduled sync.
+    if (payload.budgets === null && payload.mode === 'due' && options.budgets) {
+      payload = { ...payload, budgets: await planBudgets(db, options.budgets, scope, now) };
     }
-    return fanOutPage(db, payload, providers, maxAttempts, now, signal);
+    const allowance = await allowanceLeft(db, payload);
+    // Nothing in scope may start this hour: no need to read the due integrations at all.
+    if (scope.every((p) => allowance.get(p) === 0)) return { counters: { queued: 0, duplicates: 0 } };
+    return fanOutPage(db, payload, providers, maxAttempts, now, allowance, signal);
   };
 }
 
-/** Each budgeted platform's plan for the rest of the day, stored for the Ads Hub and the alerts. */
+/**
+ * Each budgeted platform's plan for this hour, stored for the Ads Hub and the alerts. A
+ * platform whose plan cannot be made (an index still building after a deploy) runs unbudgeted
+ * this time, protected by its own limit answers, rather than holding up every platform.
+ */
 async function planBudgets(db: Firestore, settings: BudgetSettings, providers: readonly ProviderId[], now: number): Promise<NonNullable<FanOutPayload['budgets']>> {
-  const plans = await Promise.all(providers.map((p) => planPlatformBudget(db, p, settings, now)));
-  return Object.fromEntries(plans.flatMap((plan) => (plan ? [[plan.providerId, { stretchedTo: plan.stretchedTo, allowance: plan.hourAllowance ?? 0 }]] : [])));
+  const plans = await Promise.all(
+    providers.map((p) =>
+      planPlatformBudget(db, p, settings, now).catch((error: unknown) => {
+        sideTaskFailed('planning the daily request budget', error, { platform: p });
+        return null;
+      }),
+    ),
+  );
+  return Object.fromEntries(
+    plans.flatMap((plan) => (plan ? [[plan.providerId, { stretchedTo: plan.stretchedTo, hourAllowance: plan.hourAllowance, hourStart: plan.hourStart.toMillis() }]] : [])),
+  );
 }
 
-/** Every platform configured, default attempts: what tests and benchmarks use. */
-export const fanOutHandler: JobHandler = createFanOutHandler();
+/** What each budgeted platform may still start this hour: its allowance less the integrations already asked for since the hour began. */
+async function allowanceLeft(db: Firestore, payload: FanOutPayload): Promise<Map<ProviderId, number>> {
+  const entries = await Promise.all(
+    Object.entries(payload.budgets ?? {}).map(async ([p, plan]) => {
+      const started = await countRequestedSince(db, p as ProviderId, plan.hourStart);
+      return [p as ProviderId, Math.max(0, plan.hourAllowance - started)] as const;
+    }),
+  );
+  return new Map(entries);
+}
 
-async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: readonly ProviderId[], maxAttempts: number, nowMs: number, signal?: AbortSignal): Promise<JobOutcome> {
+async function fanOutPage(
+  db: Firestore,
+  payload: FanOutPayload,
+  providers: readonly ProviderId[],
+  maxAttempts: number,
+  nowMs: number,
+  allowance: Map<ProviderId, number>,
+  signal?: AbortSignal,
+): Promise<JobOutcome> {
   let snap = await pageQuery(db, payload, providers).get();
   if (snap.empty && payload.mode === 'due' && payload.phase === 'unscheduled') {
     // Nothing unscheduled (the usual case): go on with the scheduled ones in this run.
@@ -151,8 +188,7 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
   const limit = pLimit(ENQUEUE_PARALLELISM);
   let queued = 0;
   let duplicates = 0;
-  // What this page may still start per budgeted platform; taken before each enqueue (they run side by side).
-  const allowance = new Map(Object.entries(payload.budgets ?? {}).map(([p, b]) => [p as ProviderId, b.allowance]));
+  // What this page may still start per budgeted platform is taken before each enqueue (they run side by side).
 
   await Promise.all(
     docs.map(({ doc, integration }) =>
@@ -167,9 +203,11 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
           if (left <= 0) return;
           allowance.set(providerId, left - 1);
         }
-        const cadence = stretched(integration.automation.cadence, budget?.stretchedTo ?? null);
-        const advance =
-          payload.mode === 'due' ? { nextRunAt: Timestamp.fromDate(nextRunAfter(cadence, now)), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
+        const cadence = integration.automation.cadence;
+        // From the boundary it was due at when the run came a little early (DUE_SLACK_MS): not the same boundary again.
+        const from = Math.max(nowMs, integration.nextRunAt?.toMillis() ?? 0);
+        const nextRunAt = stretchedNextRun(cadence, budget?.stretchedTo ?? null, from);
+        const advance = payload.mode === 'due' ? { nextRunAt: Timestamp.fromMillis(nextRunAt), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
         const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
         try {
           const result = await enqueueJob(
@@ -205,14 +243,13 @@ async function fanOutPage(db: Firestore, payload: FanOutPayload, providers: read
 
   const last = docs.at(-1);
   const more = docs.length < snap.size || snap.size === payload.maxUsers * PER_USER;
-  if (payload.budgets) payload = { ...payload, budgets: Object.fromEntries(Object.entries(payload.budgets).map(([p, b]) => [p, { ...b, allowance: allowance.get(p as ProviderId) ?? 0 }])) };
   if (!last || !more) {
     // The unscheduled ones are done: the scheduled ones come next, from the start.
     if (payload.mode === 'due' && payload.phase === 'unscheduled') {
-      return { queued, duplicates, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
+      return { counters: { queued, duplicates }, continueWith: { ...payload, phase: 'scheduled', cursor: null, page: payload.page + 1 } };
     }
-    return { queued, duplicates };
+    return { counters: { queued, duplicates } };
   }
   const cursor: FanOutPayload['cursor'] = [last.integration.nextRunAt?.toMillis() ?? null, last.doc.ref.path];
-  return { queued, duplicates, continueWith: { ...payload, cursor, page: payload.page + 1 } };
+  return { counters: { queued, duplicates }, continueWith: { ...payload, cursor, page: payload.page + 1 } };
 }

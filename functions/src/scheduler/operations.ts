@@ -6,10 +6,11 @@ import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
 import { runRecorded, sideTaskFailed } from '../logs.js';
 import { deleteExpiredConnections } from '../connect/cleanup.js';
-import { cleanupOldJobs, enqueueJob, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
+import { cleanupOldJobs, releaseOrphanedLocks, resetStaleJobs, runWorker, type WorkerReport } from '../queue/index.js';
 import {
   emptyCounts,
   integrationDocumentSchema,
+  providerIdSchema,
   type CronBody,
   type EventCounts,
   type EventSource,
@@ -22,6 +23,7 @@ import {
 } from '../schema/index.js';
 import { recordEvent } from './events.js';
 import { PROCESS_ALL_USERS_KEY, enqueueFanOut, scheduleAllUsersKey } from './fanout.js';
+import { adsQueue, enqueueJob } from './jobs.js';
 
 /** Collections of documents that carry `expireAt` besides jobs and events (alert states, daily usage counters). */
 const EXPIRING_COLLECTION_PATHS: readonly string[] = [ALERT_STATES_PATH, QUOTA_USAGE_COLLECTION];
@@ -147,35 +149,51 @@ export interface WorkerCall {
   quietWhenIdle?: boolean;
 }
 
+/** A worker call's answer: the worker's report with its counts as the run's event stores them. */
+export type WorkerCallReport = Omit<WorkerReport, 'counts' | 'counters'> & { counts: EventCounts; eventId: string | null };
+
 export async function runWorkerCall(
   ctx: AppContext,
   call: WorkerCall,
   source: Extract<EventSource, 'worker' | 'process'>,
-): Promise<WorkerReport & { eventId: string | null }> {
+): Promise<WorkerCallReport> {
   const q = ctx.config.queue;
   // A worker with settings that do not fit together would claim nothing, or be killed mid-job.
   if (ctx.config.unsafeQueueSettings.length > 0) throw new UnavailableError(`the queue settings are unsafe: ${ctx.config.unsafeQueueSettings.join('; ')}`);
-  const report = await runWorker(ctx.db, {
+  const report = await runWorker(adsQueue(ctx.db, { retentionDays: q.retentionDays }), {
     maxJobs: call.maxJobs,
     maxUsers: call.maxUsers,
     userId: call.userId,
     concurrency: q.concurrency,
     budgetMs: call.budgetMs ?? q.workerBudgetMs,
     jobTimeoutMs: q.jobTimeoutMs,
-    retentionDays: q.retentionDays,
     leaseMs: leaseMsOf(q),
     retry: { baseMs: q.retryBaseMs, maxMs: q.retryMaxMs, maxAttempts: q.maxAttempts },
     circuit: { failureThreshold: q.circuitFailureThreshold, cooldownMs: q.circuitCooldownMs },
     handlers: ctx.handlers,
   });
-  if (call.quietWhenIdle && report.counts.processed === 0) return { ...report, eventId: null };
+  const { counters: _counters, ...rest } = report;
+  const result = { ...rest, counts: eventCountsOf(report) };
+  if (call.quietWhenIdle && report.counts.processed === 0) return { ...result, eventId: null };
   const operation = call.operation ?? (source === 'process' ? 'process_user' : 'run_jobs');
-  const eventId = await finishRun(ctx, source, operation, Date.now() - report.durationMs, report.counts, {
+  const eventId = await finishRun(ctx, source, operation, Date.now() - report.durationMs, result.counts, {
     circuitsOpened: report.circuitsOpened,
     workerId: report.workerId,
-    observations: runObservations({ source, operation, jobs: report.jobs, circuitsOpened: report.circuitsOpened }),
+    observations: runObservations({ source, operation, jobs: report.jobs.map((job) => ({ ...job, providerId: platformOf(job.providerId) })), circuitsOpened: report.circuitsOpened.flatMap((g) => platformOf(g) ?? []) }),
   });
-  return { ...report, eventId };
+  return { ...result, eventId };
+}
+
+/** The queue's group key of this domain's jobs is the platform; anything else (never written by this code) is no platform. */
+const platformOf = (group: string | null): ProviderId | null => providerIdSchema.safeParse(group).data ?? null;
+
+/** The counters this domain's handlers name (fan-out: queued, duplicates; syncs: rows, documents, requests), into the event's stored fields. */
+const HANDLER_COUNTERS = ['queued', 'duplicates', 'rowsWritten', 'documentsWritten', 'apiCalls'] as const satisfies readonly (keyof EventCounts)[];
+
+export function eventCountsOf(report: Pick<WorkerReport, 'counts' | 'counters'>): EventCounts {
+  const counts: EventCounts = { ...emptyCounts(), ...report.counts };
+  for (const name of HANDLER_COUNTERS) counts[name] = report.counters[name] ?? 0;
+  return counts;
 }
 
 export interface ScheduleResult {

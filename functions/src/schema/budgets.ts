@@ -51,8 +51,12 @@ export const platformBudgetDocumentSchema = z.object({
   demand: z.number().min(0),
   /** The slowest a scheduled sync runs today: null when every cadence is kept. */
   stretchedTo: cadenceSchema.nullable(),
-  /** Scheduled syncs this hour's run may start before the rest wait for the next hour; null: no cap. */
-  hourAllowance: z.number().int().min(0).nullable(),
+  /** Scheduled syncs the runs of this hour may start, together; the rest wait for a later hour. */
+  hourAllowance: z.number().int().min(0),
+  /** The hour the allowance is for: every run in it (a repeated delivery, a retried page) shares it. */
+  hourStart: timestampSchema,
+  /** Only the reserve is left: scheduled syncs wait for the next budget day (midnight UTC). */
+  reserveReached: z.boolean(),
   planAt: timestampSchema,
 });
 export type PlatformBudgetDocument = z.infer<typeof platformBudgetDocumentSchema>;

@@ -3,7 +3,8 @@ import { currentPolicy } from '../alerts/index.js';
 import { openedByFailures, readBacklog } from '../alerts/monitor.js';
 import type { Config } from '../config/index.js';
 import { apiVersionStatus, type ApiVersionStatus } from '../providers/index.js';
-import { isOpen, loadCircuits } from '../queue/index.js';
+import { isOpen } from '../queue/index.js';
+import { loadCircuits } from '../scheduler/jobs.js';
 import { PROVIDER_LABELS, SCHEDULER_PATH, type ProviderId } from '../schema/index.js';
 
 export interface HealthCheck {

@@ -1,5 +1,6 @@
 import type { Firestore } from 'firebase-admin/firestore';
-import { isOpen, jobsCollection, loadCircuits } from '../queue/index.js';
+import { isOpen, jobsCollection } from '../queue/index.js';
+import { loadCircuits } from '../scheduler/jobs.js';
 import { estimateFinish, integrationDocumentSchema, integrationsPath, jobDocumentSchema, type Job, type JobStatus, type ProviderId, type TimestampLike } from '../schema/index.js';
 
 export { estimateFinish };

@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
-import { GRPC, PermanentJobError, hasCode } from '../queue/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
+import { PermanentJobError } from '../queue/index.js';
 import { PROVIDER_LABELS, providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
 import { credentialsRef, integrationRef } from './store.js';
 

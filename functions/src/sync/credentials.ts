@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
 import { AuthExpiredError, TransientError, type CredentialRefresher } from '../providers/index.js';
-import { GRPC, hasCode } from '../queue/index.js';
+import { GRPC, hasCode } from '../firestore/errors.js';
 import { providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
 import { ConnectionChangedError, storeRefreshedCredentials } from './connection.js';
 import { credentialsRef } from './store.js';

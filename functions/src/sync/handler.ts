@@ -10,8 +10,8 @@ import {
 } from '../providers/index.js';
 import { z } from 'zod';
 import { nextBudgetDay, readUsage, recordUsage, retryAllowed } from '../budget/index.js';
-import { sideTaskFailed } from '../logs.js';
-import { PROVIDER_LABELS, RECONNECT_REASON, RESTATEMENT_DAYS, dateWindowSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
+import { budgetHeld, sideTaskFailed } from '../logs.js';
+import { PROVIDER_LABELS, RECONNECT_REASON, RESTATEMENT_DAYS, dateWindowSchema, jobDocumentSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { ConnectionChangedError, recordHistoryLoaded, recordSyncResult, type JobConnection } from './connection.js';
 import { loadIntegration, type WriteOptions } from './store.js';
@@ -110,8 +110,8 @@ const DEFAULT_PENDING_RECHECK_MS = 30_000;
 /** Reports a platform is still preparing, carried in the job's payload from one run to the next. */
 const pendingReportsSchema = z.array(pendingReportSchema);
 
-function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
-  return async ({ job, signal }: JobContext): Promise<JobOutcome> => {
+function incrementalHandler(db: Firestore, options: SyncHandlerOptions): SyncJobHandler {
+  return async ({ job, signal }) => {
     const p = await prepare(db, job, options.connectors, options);
     const timeframe = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : null;
     const days = timeframe ?? p.lookbackDays ?? RESTATEMENT_DAYS[p.providerId];
@@ -125,15 +125,13 @@ function incrementalHandler(db: Firestore, options: SyncHandlerOptions): JobHand
       if (result.pending.length > 0) {
         // The platform is still preparing part of the window: come back later, as the same job, rather than wait here.
         return {
-          rowsWritten: result.rowsWritten,
-          documentsWritten: result.documentsWritten,
-          apiCalls: result.apiCalls,
+          counters: syncCounters(result),
           continueWith: { ...job.payload, syncWindow: window, pendingReports: result.pending },
           continueAfterMs: options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS,
         };
       }
       await recordSyncResult(db, p, { ok: true });
-      return { rowsWritten: result.rowsWritten, documentsWritten: result.documentsWritten, apiCalls: result.apiCalls, progress: { done: 1, total: 1 } };
+      return { counters: syncCounters(result), progress: { done: 1, total: 1 } };
     } catch (error) {
       return classify(db, p, error, signal);
     }
@@ -162,9 +160,9 @@ function backfillState(job: Job, days: number, chunkDays: number, timezone: stri
  * and shows progress { done, total } with an ETA while it runs. The plan and its position
  * are saved after every chunk: a retry after a timeout or a crash resumes at the next chunk.
  */
-function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler {
+function backfillHandler(db: Firestore, options: SyncHandlerOptions): SyncJobHandler {
   const connectors = options.backfillConnectors ?? options.connectors;
-  return async ({ job, signal, checkpoint }: JobContext): Promise<JobOutcome> => {
+  return async ({ job, signal, checkpoint }) => {
     const p = await prepare(db, job, connectors, options);
     const days = typeof job.payload.timeframeDays === 'number' ? job.payload.timeframeDays : 730;
     const state = backfillState(job, days, options.backfillChunkDays ?? 90, p.timezone);
@@ -196,35 +194,33 @@ function backfillHandler(db: Firestore, options: SyncHandlerOptions): JobHandler
     const progress = { done: state.next, total };
     if (state.next < total) {
       return {
-        rowsWritten,
-        documentsWritten,
-        apiCalls,
+        counters: syncCounters({ rowsWritten, documentsWritten, apiCalls }),
         progress,
         continueWith: { ...job.payload, firstStartedAt: state.firstStartedAt, backfill: state },
         continueAfterMs: state.pending.length > 0 ? (options.pendingRecheckMs ?? DEFAULT_PENDING_RECHECK_MS) : 0,
       };
     }
     await recordHistoryLoaded(db, p);
-    return { rowsWritten, documentsWritten, apiCalls, progress };
+    return { counters: syncCounters({ rowsWritten, documentsWritten, apiCalls }), progress };
   };
 }
 
 /**
  * A retry waits for the next budget day when only the reserve is left of the platform's: the
  * last of a day is for first runs (Sync now, a new connection's history), not for failures
- * that repeat. Waiting for a limit gives the attempt back, as any platform limit does.
+ * that repeat. It waits as a continuation, not as a failure or a limit deferral: no attempt,
+ * no deferral and no circuit failure is counted, and it runs as a first run tomorrow (or at
+ * once when its person presses Sync now). Null: the retry may go.
  */
-async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>): Promise<void> {
+async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<SyncHandlerOptions['budget']>): Promise<JobOutcome | null> {
   const providerId = job.providerId;
   const daily = providerId ? budget.settings.daily[providerId] : undefined;
-  if (!providerId || daily === undefined || job.attempts <= 1) return;
+  if (!providerId || daily === undefined || job.attempts <= 1) return null;
   const now = (budget.now ?? Date.now)();
   const { calls } = await readUsage(db, providerId, now);
-  if (retryAllowed(daily, budget.settings.reserveShare, calls)) return;
-  throw new RateLimitJobError(
-    `The daily request budget for ${PROVIDER_LABELS[providerId]} is down to its reserve (${Math.max(0, daily - calls)} of ${daily} left): retries wait for the new budget day at midnight UTC`,
-    new Date(nextBudgetDay(now)),
-  );
+  if (retryAllowed(daily, budget.settings.reserveShare, calls)) return null;
+  budgetHeld(job.id, providerId, daily - calls, daily);
+  return { continueWith: job.payload, continueAfterMs: nextBudgetDay(now) - now };
 }
 
 /**
@@ -243,10 +239,11 @@ async function countRequests(db: Firestore, job: Job, budget: NonNullable<SyncHa
 }
 
 /** Budget bookkeeping around a sync handler; `syncs` is what one run counts as (backfill chunks are not syncs). */
-function budgeted(db: Firestore, handler: JobHandler, budget: SyncHandlerOptions['budget'], syncs: number): JobHandler {
+function budgeted(db: Firestore, handler: SyncJobHandler, budget: SyncHandlerOptions['budget'], syncs: number): SyncJobHandler {
   if (!budget) return handler;
   return async (context) => {
-    await holdRetryForBudget(db, context.job, budget);
+    const held = await holdRetryForBudget(db, context.job, budget);
+    if (held) return held;
     try {
       return await handler(context);
     } finally {
@@ -255,11 +252,30 @@ function budgeted(db: Firestore, handler: JobHandler, budget: SyncHandlerOptions
   };
 }
 
+/** A sync handler sees the job as this domain's schema reads it: its platform, task and window typed. */
+type SyncJobHandler = (context: Omit<JobContext, 'job'> & { job: Job }) => Promise<JobOutcome>;
+
+function onSyncJobs(handler: SyncJobHandler): JobHandler {
+  return (context) => {
+    const parsed = jobDocumentSchema.safeParse(context.job);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new PermanentJobError(`job document is malformed: ${issue.path.map(String).join('.') || 'document'}: ${issue.message}`);
+    }
+    return handler({ ...context, job: { id: context.job.id, ...parsed.data } });
+  };
+}
+
+/** The counters a sync names, summed by the worker into the run's event (its stored `counts`). */
+function syncCounters(result: { rowsWritten: number; documentsWritten: number; apiCalls: number }): Record<string, number> {
+  return { rowsWritten: result.rowsWritten, documentsWritten: result.documentsWritten, apiCalls: result.apiCalls };
+}
+
 export function createSyncHandlers(db: Firestore, options: SyncHandlerOptions): HandlerRegistry {
-  const incremental = budgeted(db, incrementalHandler(db, options), options.budget, 1);
+  const incremental = onSyncJobs(budgeted(db, incrementalHandler(db, options), options.budget, 1));
   return {
     'scheduled-sync': incremental,
     'manual-sync': incremental,
-    'initial-backfill': budgeted(db, backfillHandler(db, options), options.budget, 0),
+    'initial-backfill': onSyncJobs(budgeted(db, backfillHandler(db, options), options.budget, 0)),
   };
 }

@@ -10,7 +10,7 @@ const EVERY: Record<Automation['cadence'], string> = { hourly: 'every hour', eve
 export function budgetNotice(providerId: ProviderId, automation: Automation, plan: PlatformBudgetDocument | undefined, now: number): string | null {
   if (!plan || !automation.enabled || plan.day !== new Date(now).toISOString().slice(0, 10)) return null;
   const label = PROVIDER_LABELS[providerId];
-  if (plan.hourAllowance === 0) {
+  if (plan.reserveReached) {
     return `The Ads Hub's daily request limit at ${label} is nearly used up: scheduled syncs wait until midnight UTC, when it starts again. Sync now still works.`;
   }
   const runsAt = stretched(automation.cadence, plan.stretchedTo);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import { CircuitView, circuitsCollection } from '../../functions/src/queue/index.js';
+import { circuitsCollection } from '../../functions/src/queue/index.js';
 import { testFirebase } from '../helpers/firebase.js';
+import { CircuitView } from '../../functions/src/queue/circuit.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-circuit-pause');
 beforeEach(() => fb.clear());
@@ -13,14 +15,14 @@ const version = async () => (await circuitsCollection(fb.db).doc('linkedin').get
 describe('a platform pause is written once per reset time', () => {
   it('jobs deferred to the same reset do not rewrite the circuit document; a later reset does', async () => {
     const until = new Date(Date.now() + 3_600_000);
-    const view = new CircuitView(fb.db, policy);
+    const view = new CircuitView(adsQueue(fb.db).circuits, policy);
     await view.refresh(true);
     await view.pause('linkedin', until, 'LinkedIn daily request limit reached');
     const first = await version();
     await Promise.all([view.pause('linkedin', until, 'again'), view.pause('linkedin', until, 'again')]);
     assert.equal(await version(), first, 'the same pause in the same worker');
 
-    const other = new CircuitView(fb.db, policy);
+    const other = new CircuitView(adsQueue(fb.db).circuits, policy);
     await other.refresh(true);
     await other.pause('linkedin', until, 'again');
     assert.equal(await version(), first, 'the same pause seen by another worker');

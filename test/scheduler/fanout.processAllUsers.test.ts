@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { runWorker } from '../../functions/src/queue/index.js';
-import { fanOutHandler } from '../../functions/src/scheduler/fanout.js';
+import { createFanOutHandler } from '../../functions/src/scheduler/fanout.js';
 import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
 import { changedPaths, dumpDatabase, serveEndpoints, TEST_CRON_KEY, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
 import { seedIntegrations, type SeedIntegration } from '../helpers/seed.js';
+import { adsQueue } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('process-all-users');
 let server: TestServer;
@@ -56,7 +57,7 @@ async function processAllUsers(): Promise<{ status: number; body: { jobId: strin
 }
 
 // A worker dedicated to fan-out jobs: the scheduled syncs it enqueues stay queued.
-const runFanOut = () => runWorker(fb.db, workerOptions({ 'fan-out': fanOutHandler }, { maxJobs: 1000, jobTypes: ['fan-out'] }));
+const runFanOut = () => runWorker(adsQueue(fb.db), workerOptions({ 'fan-out': createFanOutHandler(fb.db) }, { maxJobs: 1000, jobTypes: ['fan-out'] }));
 const scheduledSyncs = async () => (await allJobs(fb.db)).filter((j) => j.jobType === 'scheduled-sync');
 
 describe('process_all_users', () => {
@@ -81,7 +82,7 @@ describe('process_all_users', () => {
     const keys = jobs.map((j) => `${j.userId}/${j.providerId}`);
     assert.equal(new Set(keys).size, keys.length, 'no duplicates');
     assert.deepEqual(new Set(keys), due);
-    assert.equal(report.counts.queued, due.size);
+    assert.equal(report.counters.queued, due.size);
     const integrations = await fb.db.collectionGroup('integrations').get();
     for (const doc of integrations.docs) {
       const key = `${doc.get('userId')}/${doc.get('providerId')}`;
@@ -97,7 +98,7 @@ describe('process_all_users', () => {
   it('is safe to repeat: a second call enqueues nothing new, stopped by the dedupe locks alone and by nextRunAt alone', async () => {
     const due = await seedUsers(200);
     assert.equal((await processAllUsers()).status, 202);
-    assert.equal((await runFanOut()).counts.queued, due.size);
+    assert.equal((await runFanOut()).counters.queued, due.size);
     const first = new Set((await scheduledSyncs()).map((j) => j.id));
     assert.equal(first.size, due.size);
 
@@ -110,18 +111,18 @@ describe('process_all_users', () => {
     await writer.close();
     assert.equal((await processAllUsers()).status, 202);
     const deduped = await runFanOut();
-    assert.equal(deduped.counts.queued, 0);
-    assert.equal(deduped.counts.duplicates, due.size, 'each due integration met its waiting job');
+    assert.equal(deduped.counters.queued, 0);
+    assert.equal(deduped.counters.duplicates, due.size, 'each due integration met its waiting job');
     assert.deepEqual(new Set((await scheduledSyncs()).map((j) => j.id)), first);
 
     // nextRunAt alone: the jobs have run and freed their locks, and nothing is due.
-    const synced = await runWorker(fb.db, workerOptions({ 'scheduled-sync': async () => undefined }, { maxJobs: 1000, concurrency: 16 }));
+    const synced = await runWorker(adsQueue(fb.db), workerOptions({ 'scheduled-sync': async () => undefined }, { maxJobs: 1000, concurrency: 16 }));
     assert.equal(synced.counts.succeeded, due.size);
     assert.equal((await fb.db.collection('syncJobLocks').get()).size, 0);
     assert.equal((await processAllUsers()).status, 202);
     const notDue = await runFanOut();
-    assert.equal(notDue.counts.queued, 0);
-    assert.equal(notDue.counts.duplicates, 0, 'no integration was due');
+    assert.equal(notDue.counters.queued, 0);
+    assert.equal(notDue.counters.duplicates, 0, 'no integration was due');
     const jobs = await scheduledSyncs();
     assert.deepEqual(new Set(jobs.map((j) => j.id)), first);
     assert.ok(jobs.every((j) => j.status === 'succeeded'));

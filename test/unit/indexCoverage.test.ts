@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { initializeApp } from 'firebase-admin/app';
 import { FieldPath, Timestamp, getFirestore, type Query } from 'firebase-admin/firestore';
-import { missingIndex, shapeOf, type IndexesFile, type StructuredQueryProto } from './indexCoverage.js';
+import { missingIndex, shapeOf, type IndexesFile, type StructuredQueryProto } from '../indexes/indexCoverage.js';
 
 // Queries are only built here, never sent: no emulator needed.
 const db = getFirestore(initializeApp({ projectId: 'demo-index-coverage' }, 'index-coverage'));

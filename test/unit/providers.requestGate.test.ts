@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RequestGate, type PacingOptions } from '../../functions/src/providers/requestGate.js';
+import { createGates } from '../../functions/src/providers/index.js';
 
 /** Virtual time: sleeping moves the clock, so pacing is checked without waiting. */
 function virtualGate(options: PacingOptions) {
@@ -21,7 +22,30 @@ function virtualGate(options: PacingOptions) {
   };
 }
 
-describe('providers/gate: pacing to a known or learned rate', () => {
+describe('providers/requestGate: pacing to a known or learned rate', () => {
+  it('after a stall never lets more than the rate leave within any second, however many slots have passed', async () => {
+    let t = 0;
+    let stalled = false;
+    // One sleep overshoots by a second (a busy event loop): the slots planned meanwhile have all passed.
+    const gate = new RequestGate({ requestsPerSecond: 10 }, { now: () => t, sleep: async (ms) => void (t += ms + (stalled ? 0 : ((stalled = true), 1000))) });
+    const sent: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await gate.wait();
+      sent.push(t);
+    }
+    const busiest = Math.max(...sent.map((s) => sent.filter((u) => u > s - 1000 && u <= s).length));
+    assert.equal(busiest, 10);
+  });
+
+  it('paces at 90 % of a stated limit, so arrival jitter never puts one request too many in the platform\'s second', () => {
+    const gates = createGates({ pacing: { google: { requestsPerSecond: 20 }, linkedin: { requestsPerSecond: 10, maxRequestsPerSecond: 12 } } }, { processShare: 0.5 });
+    assert.equal(gates.get('google')!.requestsPerSecond, 20 * 0.9 * 0.5);
+    assert.equal(gates.get('linkedin')!.requestsPerSecond, 10 * 0.9 * 0.5);
+    // TikTok's documented 10 a second is a stated limit too; Meta states none: unpaced until it answers with a limit.
+    assert.equal(gates.get('tiktok')!.requestsPerSecond, 10 * 0.9 * 0.5);
+    assert.equal(gates.get('meta')!.requestsPerSecond, null);
+  });
+
   it('counts every request it lets through, both lanes, once: what the daily budgets add up', async () => {
     const v = virtualGate({ requestsPerSecond: 10, backfillShare: 0.5 });
     await v.sendTimes(3);
