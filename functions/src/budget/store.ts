@@ -18,6 +18,7 @@ import {
   type ProviderId,
   platformBudgetPath,
   quotaUsagePath,
+  INTEGRATIONS_COLLECTION,
 } from '../schema/index.js';
 import { scheduledIntegrations } from '../integrations/queries.js';
 import { budgetDayOf, planBudget } from './plan.js';
@@ -67,7 +68,7 @@ export async function readUsage(db: Firestore, providerId: ProviderId, now: numb
 /** Connected integrations with automation on due before `before`: this hour's runs, what earlier hours left due included. */
 export async function countDueBefore(db: Firestore, providerId: ProviderId, before: number): Promise<number> {
   const query = db
-    .collectionGroup('integrations')
+    .collectionGroup(INTEGRATIONS_COLLECTION)
     .where('status', '==', 'connected')
     .where('automation.enabled', '==', true)
     .where('providerId', '==', providerId)
@@ -81,7 +82,7 @@ export async function countDueBefore(db: Firestore, providerId: ProviderId, befo
  * repeated deliveries of one hour's run.
  */
 export async function countRequestedSince(db: Firestore, providerId: ProviderId, since: number): Promise<number> {
-  const query = db.collectionGroup('integrations').where('providerId', '==', providerId).where('lastRequestedAt', '>=', Timestamp.fromMillis(since));
+  const query = db.collectionGroup(INTEGRATIONS_COLLECTION).where('providerId', '==', providerId).where('lastRequestedAt', '>=', Timestamp.fromMillis(since));
   return (await query.count().get()).data().count;
 }
 
