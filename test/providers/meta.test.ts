@@ -194,6 +194,22 @@ describe('Meta connector', () => {
     assert.notEqual(platform.requestsPerSecond, null, 'Meta as a whole is paced');
   });
 
+  it("one account's pause does not hold the places in flight that other accounts' requests need", async () => {
+    const config = { http: { concurrency: 2 }, meta: { ...bed.sandbox.baseUrls.meta, pageSize: TEST_PAGING.metaPageSize } };
+    const gates = createGates(config);
+    const meta = createConnectors(config, { gates }).get('meta');
+    const credentials = { ...bed.sandbox.issueCredentials('meta') };
+    // The busy account was told to wait 3 s; its report has three slices, more than the two places in flight.
+    gates.get('meta')!.account(id).pauseFor(3_000);
+    const busy = meta.fetchReport('demographics', { account: input, credentials, window: days('2025-01-01', 100) });
+    const quiet = await meta.fetchReport('campaign-daily', { account: 'act_7654321', credentials, window: days('2025-03-01', 3) });
+    assert.equal(quiet.rows.length, expectedRows('meta', '7654321', 'campaign-daily', days('2025-03-01', 3)).length);
+    const accountsAsked = () => bed.sandbox.requests('meta').log.map((e) => /act_(\d+)/.exec(e.path)?.[1]);
+    assert.equal(accountsAsked().filter((a) => a === id).length, 0, 'the quiet account was served while the busy one still waited');
+    await busy;
+    assert.ok(accountsAsked().filter((a) => a === id).length >= 3);
+  });
+
   it('counts only the configured conversion actions, not aggregates like "lead"', async () => {
     const window = days('2025-03-01', 3);
     const { rows } = await fetchReport('campaign-daily', window);

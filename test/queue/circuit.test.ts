@@ -33,3 +33,13 @@ describe('a platform pause is written once per reset time', () => {
     assert.deepEqual([...other.paused()], ['linkedin']);
   });
 });
+
+describe('a damaged circuit document', () => {
+  it('counts as a closed circuit for its group and stops nothing else', async () => {
+    await circuitsCollection(fb.db).doc('google').set({ consecutiveFailures: 'many', openUntil: 'soon' });
+    await circuitsCollection(fb.db).doc('meta').set({ consecutiveFailures: 2, openUntil: null, lastError: 'HTTP 500' });
+    const states = await adsQueue(fb.db).circuits.load();
+    assert.deepEqual(states.get('google'), { group: 'google', consecutiveFailures: 0, openUntil: null, lastError: null });
+    assert.equal(states.get('meta')!.consecutiveFailures, 2);
+  });
+});

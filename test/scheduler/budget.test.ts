@@ -115,14 +115,18 @@ describe('daily request budgets', () => {
       connectors: createConnectors({}),
       budget: { settings: SETTINGS, takeSentCount: () => ++sent, now: () => now },
     });
+    // Google has failed twice in a row: a held retry sent nothing, so it must not count as a success that resets the circuit.
+    const policy = { failureThreshold: 5, cooldownMs: 60_000 };
+    await adsQueue(fb.db).circuits.recordFailure('google', 'HTTP 503', policy);
+    await adsQueue(fb.db).circuits.recordFailure('google', 'HTTP 503', policy);
     const report = await runWorker(adsQueue(fb.db), workerOptions(handlers));
-    assert.deepEqual([report.counts.failed, report.counts.retried, report.counts.deferred], [0, 0, 0]);
+    assert.deepEqual([report.counts.succeeded, report.counts.failed, report.counts.retried, report.counts.deferred], [0, 0, 0, 1]);
     const held = (await allJobs(fb.db))[0]!;
     assert.equal(held.status, 'queued');
-    // Held as a continuation: no attempt, no deferral and no circuit failure counted; it runs as a first run tomorrow.
+    // Held as a continuation: no attempt and no deferral counted against it; it runs as a first run tomorrow.
     assert.deepEqual([held.attempts, held.deferrals], [0, 0]);
     assert.ok(Math.abs(held.runAfter.toMillis() - nextBudgetDay(now)) < 60_000, 'waits until midnight UTC');
-    assert.equal((await circuitsCollection(fb.db).doc('google').get()).exists, false);
+    assert.equal((await circuitsCollection(fb.db).doc('google').get()).get('consecutiveFailures'), 2, 'the circuit neither reset nor counted');
 
     // A first run (Sync now) may use the reserve: it gets to the platform (which is not configured here).
     const manual = await enqueueJob(fb.db, { userId: 'v', providerId: 'google', jobType: 'manual-sync' });

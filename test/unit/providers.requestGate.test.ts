@@ -22,7 +22,87 @@ function virtualGate(options: PacingOptions) {
   };
 }
 
+
+/** A virtual clock where sleepers wake in time order, interleaved as they would be: for concurrent callers. */
+function interleavedClock() {
+  let t = 0;
+  let seq = 0;
+  const timers: { at: number; seq: number; resolve: () => void }[] = [];
+  const clock = {
+    now: () => t,
+    sleep: (ms: number) => new Promise<void>((resolve) => void timers.push({ at: t + ms, seq: seq++, resolve })),
+  };
+  /** Runs every sleeper due up to `end`, then leaves the clock at `end`. */
+  async function runUntil(end: number): Promise<void> {
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = timers[0];
+      if (!next || next.at > end) {
+        t = end;
+        return;
+      }
+      timers.shift();
+      t = Math.max(t, next.at);
+      next.resolve();
+    }
+  }
+  return { clock, runUntil, now: () => t };
+}
+
 describe('providers/requestGate: pacing to a known or learned rate', () => {
+  it('honours a pause set while a request already waits for room in the last second', async () => {
+    const v = interleavedClock();
+    const gate = new RequestGate({ requestsPerSecond: 2 }, v.clock);
+    const sentAt: number[] = [];
+    // A pause from 0 to 1 s holds three requests whose slots (0, 0.5, 1 s) pass meanwhile: two may leave at 1 s,
+    // the third waits for room in the last second, until 2 s.
+    gate.pauseFor(1000);
+    const waits = [0, 1, 2].map(() => gate.wait().then(() => sentAt.push(v.now())));
+    await v.runUntil(1200);
+    assert.deepEqual(sentAt, [1000, 1000]);
+    // A limit answer at 1.2 s: the third must not leave before 31.2 s.
+    gate.pauseFor(30_000);
+    await v.runUntil(40_000);
+    await Promise.all(waits);
+    assert.deepEqual(sentAt, [1000, 1000, 31_200]);
+  });
+
+  it('keeps a fractional rate: 1.9 a second for 20 s is about 38 requests, not 20', async () => {
+    const v = interleavedClock();
+    const gate = new RequestGate({ requestsPerSecond: 1.9 }, v.clock);
+    let sent = 0;
+    const caller = async () => {
+      for (;;) {
+        await gate.wait();
+        sent++;
+      }
+    };
+    for (let i = 0; i < 4; i++) void caller();
+    await v.runUntil(20_000);
+    assert.ok(sent >= 37 && sent <= 39, `${sent} requests in 20 s`);
+  });
+
+  it("an account's gate learns from its own limit answers and climbs back with its successes", async () => {
+    const v = interleavedClock();
+    const platform = new RequestGate({ requestsPerSecond: null }, v.clock);
+    const account = platform.account('a1');
+    // Nothing sent lately: no rate to learn from, the account stays unpaced (its pause holds it back).
+    account.slowDown();
+    assert.equal(account.requestsPerSecond, null);
+    for (let i = 0; i < 8; i++) {
+      void account.wait();
+      await v.runUntil(i * 250);
+    }
+    account.slowDown();
+    const slowed = account.requestsPerSecond!;
+    assert.ok(slowed > 0, 'a rate learned from what the account was sending');
+    await v.runUntil(11 * 60_000);
+    for (let i = 0; i < 40; i++) account.onSuccess();
+    assert.ok(account.requestsPerSecond! > slowed, 'successes raise it again');
+    assert.equal(platform.requestsPerSecond, null, 'the platform stays unpaced throughout');
+  });
+
   it('after a stall never lets more than the rate leave within any second, however many slots have passed', async () => {
     let t = 0;
     let stalled = false;

@@ -99,7 +99,13 @@ export class ProviderHttpClient {
   async send(request: PlatformRequest, check: ResponseCheck, ctx: RequestContext): Promise<PlatformResponse> {
     let rateLimitHits = 0;
     const { policy } = this;
-    return pRetry(() => this.limit(() => this.attempt(request, check, ctx)), {
+    // An account's own wait comes before a place among the requests in flight: one paused
+    // account must not hold the places every other account's requests need.
+    const once = async () => {
+      await ctx.accountGate?.wait(ctx.signal);
+      return this.limit(() => this.attempt(request, check, ctx));
+    };
+    return pRetry(once, {
       retries: policy.retries,
       factor: 2,
       minTimeout: policy.baseDelayMs,
@@ -130,7 +136,6 @@ export class ProviderHttpClient {
 
   private async attempt(request: PlatformRequest, check: ResponseCheck, ctx: RequestContext): Promise<PlatformResponse> {
     await this.gate.wait(ctx.signal, this.lane);
-    await ctx.accountGate?.wait(ctx.signal);
     ctx.calls += 1;
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
@@ -152,6 +157,7 @@ export class ProviderHttpClient {
       throw error.waitingAtLeast(this.policy.minRateLimitWaitMs);
     }
     this.gate.onSuccess();
+    ctx.accountGate?.onSuccess();
     return response;
   }
 }

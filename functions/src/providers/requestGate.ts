@@ -98,8 +98,11 @@ export class RequestGate {
     const now = this.now();
     // Requests already in flight answer alike: one cut per observation window, not one per answer.
     if (now - this.lastCutAt < OBSERVE_MS) return;
-    this.lastCutAt = now;
     const recent = this.sent.filter((t) => t > now - OBSERVE_MS).length / (OBSERVE_MS / 1000);
+    // Unpaced and nothing sent lately (slow answers, an account's first request): there is no
+    // rate to learn from; the pause that came with the answer is what holds requests back.
+    if (this.rate === null && recent === 0) return;
+    this.lastCutAt = now;
     const base = this.rate === null ? recent : Math.min(this.rate, recent || this.rate);
     this.rate = Math.max(this.floor, base * DECREASE_FACTOR);
     // What was refused is the limit, learned: climb back to just under it, not into it again.
@@ -129,16 +132,23 @@ export class RequestGate {
   }
 
   /**
-   * Slots are planned ahead; when the process stalls (a busy event loop, a loaded machine)
-   * requests whose slots have passed would all leave at once. Platforms count requests in a
-   * sliding second, so no second of what was actually sent may hold more than the rate.
-   * Nothing awaits between this check and the send being recorded, so callers cannot pass it together.
+   * Waits until no pause is pending and the last second of what was actually sent has room.
+   * Slots are planned ahead; when the process stalls (a busy event loop, a loaded machine) or
+   * a pause ends, requests whose slots have passed would all leave at once, and platforms
+   * count requests in a sliding second. Every pass looks at the pause, the rate and the window
+   * afresh (either may change while a request sleeps), and nothing awaits between the last
+   * look and the send being recorded, so callers cannot pass together.
    */
-  private async keepWindow(signal?: AbortSignal): Promise<void> {
-    if (this.rate === null) return;
-    const perSecond = Math.max(1, Math.floor(this.rate));
+  private async untilClear(signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = this.now();
+      if (this.resumeAt > now) {
+        await this.sleep(this.resumeAt - now, signal);
+        continue;
+      }
+      if (this.rate === null) return;
+      // A fractional rate rounds up: the slots already space requests at the rate itself.
+      const perSecond = Math.max(1, Math.ceil(this.rate));
       const inWindow = this.sent.filter((t) => t > now - 1000);
       if (inWindow.length < perSecond) return;
       await this.sleep(inWindow[inWindow.length - perSecond]! + 1000 - now, signal);
@@ -163,9 +173,7 @@ export class RequestGate {
       this.nextSlotAt = slot + 1000 / this.rate;
       if (slot > this.now()) await this.sleep(slot - this.now(), signal);
     }
-    // A pause may be extended while we sleep: wait until none is pending.
-    while (this.resumeAt > this.now()) await this.sleep(this.resumeAt - this.now(), signal);
-    await this.keepWindow(signal);
+    await this.untilClear(signal);
     const now = this.now();
     this.sentUncounted++;
     this.sent.push(now);

@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp, type Firestore } from 'firebase-admin/firestore';
 import { z } from 'zod';
 import { GRPC, hasCode } from '../firestore/errors.js';
+import { sideTaskFailed } from '../logs.js';
 
 export interface CircuitPolicy {
   /** Consecutive failures that open a group's circuit. Default 5. */
@@ -61,7 +62,13 @@ export class FirestoreCircuitStore implements CircuitStore {
     const states = new Map<string, CircuitState>(this.groups.map((group) => [group, { group, consecutiveFailures: 0, openUntil: null, lastError: null }]));
     for (const doc of snap.docs) {
       if (!states.has(doc.id)) continue;
-      const stored = circuitDocumentSchema.parse(doc.data());
+      // A damaged document counts as a closed circuit rather than stopping every worker call.
+      const parsed = circuitDocumentSchema.safeParse(doc.data());
+      if (!parsed.success) {
+        sideTaskFailed('reading a circuit', parsed.error, { group: doc.id });
+        continue;
+      }
+      const stored = parsed.data;
       states.set(doc.id, { group: doc.id, consecutiveFailures: stored.consecutiveFailures, openUntil: stored.openUntil?.toDate() ?? null, lastError: stored.lastError });
     }
     return states;

@@ -22,6 +22,12 @@ export interface JobOutcome {
   continueWith?: JobPayload;
   /** With continueWith: not before this many ms (waiting on a platform). Default 0. */
   continueAfterMs?: number;
+  /**
+   * With continueWith: the job waited without doing its work (a caller's budget held it). It
+   * counts as deferred, not succeeded, and says nothing of its group's health: no circuit
+   * success, and a half-open group's trial goes to another job.
+   */
+  heldBack?: boolean;
   progress?: Progress;
   /** Counters the handler names (rows written, requests sent, ...), summed into the worker's report. */
   counters?: Readonly<Record<string, number>>;

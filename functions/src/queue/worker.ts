@@ -149,6 +149,13 @@ export async function runWorker(queue: QueueBackend, options: WorkerOptions): Pr
       if (!failure) {
         const result = outcome ?? {};
         for (const [name, value] of Object.entries(result.counters ?? {})) counters[name] = (counters[name] ?? 0) + value;
+        if (result.continueWith && result.heldBack) {
+          await writeOutcome(() => lease.continue(result.continueWith!, new Date(Date.now() + (result.continueAfterMs ?? 0))));
+          entry.result = 'deferred';
+          counts.deferred++;
+          if (job.providerId) trialsTaken.delete(job.providerId);
+          return;
+        }
         if (result.continueWith) {
           await writeOutcome(() => lease.continue(result.continueWith!, new Date(Date.now() + (result.continueAfterMs ?? 0))));
           entry.result = 'continued';

@@ -157,12 +157,22 @@ async function planBudgets(db: Firestore, settings: BudgetSettings, providers: r
   );
 }
 
-/** What each budgeted platform may still start this hour: its allowance less the integrations already asked for since the hour began. */
+/**
+ * What each budgeted platform may still start this hour: its allowance less the integrations
+ * already asked for since the hour began. A platform whose count fails starts nothing on this
+ * page (the next hour's run plans again): guessing could spend its allowance twice.
+ */
 async function allowanceLeft(db: Firestore, payload: FanOutPayload): Promise<Map<ProviderId, number>> {
   const entries = await Promise.all(
     Object.entries(payload.budgets ?? {}).map(async ([p, plan]) => {
-      const started = await countRequestedSince(db, p as ProviderId, plan.hourStart);
-      return [p as ProviderId, Math.max(0, plan.hourAllowance - started)] as const;
+      const providerId = p as ProviderId;
+      try {
+        const started = await countRequestedSince(db, providerId, plan.hourStart);
+        return [providerId, Math.max(0, plan.hourAllowance - started)] as const;
+      } catch (error) {
+        sideTaskFailed('counting the hour\'s budgeted syncs', error, { platform: providerId });
+        return [providerId, 0] as const;
+      }
     }),
   );
   return new Map(entries);

@@ -220,7 +220,7 @@ async function holdRetryForBudget(db: Firestore, job: Job, budget: NonNullable<S
   const { calls } = await readUsage(db, providerId, now);
   if (retryAllowed(daily, budget.settings.reserveShare, calls)) return null;
   budgetHeld(job.id, providerId, daily - calls, daily);
-  return { continueWith: job.payload, continueAfterMs: nextBudgetDay(now) - now };
+  return { continueWith: job.payload, continueAfterMs: nextBudgetDay(now) - now, heldBack: true };
 }
 
 /**
