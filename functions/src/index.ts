@@ -7,7 +7,8 @@ import { createInstanceContext, type AppContext } from './context.js';
 import { createAdminEndpoints } from './http/admin.js';
 import { createEndpoints } from './http/endpoints.js';
 import { createHubEndpoints } from './http/hub.js';
-import { START_REQUESTS_COLLECTION, runStartRequest } from './scheduler/startNow.js';
+import { runStartRequest } from './scheduler/startNow.js';
+import { START_REQUESTS_COLLECTION } from './schema/index.js';
 
 const secretsOf = (name: FunctionName) => SECRETS_BY_FUNCTION[name].map((secret) => defineSecret(secret));
 
@@ -24,7 +25,9 @@ const maxInstances = FUNCTION_MAX_INSTANCES;
 
 export const worker = onRequest({ ...guarded, secrets: secretsOf('worker'), timeoutSeconds: timeout.worker, maxInstances: maxInstances.worker }, endpoints.worker);
 export const schedule = onRequest({ ...guarded, secrets: secretsOf('schedule'), timeoutSeconds: timeout.schedule, cors: true }, endpoints.schedule);
-export const process = onRequest({ ...guarded, secrets: secretsOf('process'), timeoutSeconds: timeout.process, maxInstances: maxInstances.process }, endpoints.process);
+// Deployed as `process` (POST /process); the module binding has its own name so it never shadows Node's global.
+const processUserJobs = onRequest({ ...guarded, secrets: secretsOf('process'), timeoutSeconds: timeout.process, maxInstances: maxInstances.process }, endpoints.process);
+export { processUserJobs as process };
 export const health = onRequest({ secrets: secretsOf('health'), timeoutSeconds: timeout.health, cors: true }, endpoints.health);
 export const status = onRequest({ secrets: secretsOf('status'), timeoutSeconds: timeout.status, cors: true }, endpoints.status);
 

@@ -21,6 +21,7 @@ import { runWorkerCall, type WorkerCallReport } from '../../functions/src/schedu
 import { SCHEDULES } from '../../functions/src/scheduler/schedules.js';
 import { PROVIDER_IDS, providerIdSchema } from '../../functions/src/schema/index.js';
 import { integrationRef } from '../../functions/src/sync/store.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const PROJECT = `demo-bench-capacity-${Date.now()}`;
@@ -33,7 +34,7 @@ export async function runCapacityBenchmarks(): Promise<string[][]> {
   const users = Number(process.env.CAPACITY_USERS ?? 1_000);
   const callMs = 500;
   const db = getFirestore(initializeApp({ projectId: PROJECT }, 'bench-capacity'));
-  const clear = () => fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
+  const clear = () => clearEmulatorProject(PROJECT);
 
   // 2 or 3 integrations per user, 2.5 on average, all on the hourly cadence and due now.
   const writer = db.bulkWriter();

@@ -7,9 +7,9 @@
 import { initializeApp } from 'firebase-admin/app';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
 import { cleanupOldJobs, jobsCollection } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH } from '../../functions/src/scheduler/events.js';
-import { JOB_TASKS, PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
+import { EVENTS_COLLECTION_PATH, JOB_TASKS, PROVIDER_IDS, emptyCounts } from '../../functions/src/schema/index.js';
 import { newJobDocument } from '../../functions/src/queue/enqueue.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const PROJECT = `demo-bench-cleanup-${Date.now()}`;
@@ -68,6 +68,6 @@ export async function runCleanupBenchmarks(): Promise<string[][]> {
     `${hourly.toLocaleString('en-US')} a day`,
     perCall * 24 >= hourly ? 'met' : 'missed',
   ]);
-  await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
+  await clearEmulatorProject(PROJECT);
   return rows;
 }

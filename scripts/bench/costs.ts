@@ -22,6 +22,7 @@ import { credentialsRef } from '../../functions/src/sync/store.js';
 import { DEMO_PLATFORM_SECRETS } from '../localConfig.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { measure, type OperationCounts } from './firestoreOps.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const PROJECT = `demo-bench-costs-${Date.now()}`;
@@ -38,9 +39,7 @@ const ACCOUNTS: Record<ProviderId, string> = {
   tiktok: '7000000000000000001',
 };
 
-async function clear(): Promise<void> {
-  await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
-}
+const clear = () => clearEmulatorProject(PROJECT);
 
 /** A local webhook that takes everything: the alert checks run as they would with Slack configured. */
 async function webhook(): Promise<{ url: string; close: () => void }> {

@@ -2,6 +2,7 @@
  * Queue benchmarks on the Firestore emulator, each beside a baseline that works as the
  * seed systems did (sequential; one query plus one transaction per job; 10 jobs a call).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,22 +17,20 @@ import { createFanOutHandler } from '../../functions/src/scheduler/fanout.js';
 import { JOB_TASKS, PROVIDER_IDS } from '../../functions/src/schema/index.js';
 import { newJobDocument } from '../../functions/src/queue/enqueue.js';
 import { adsQueue } from '../../functions/src/scheduler/jobs.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const KEY = 'bench-cron-key-0123456789abcdefghijklmnop';
 const PROJECT = `demo-bench-${Date.now()}`;
 const db = getFirestore(initializeApp({ projectId: PROJECT }));
 const rows: string[][] = [];
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 const report = (name: string, ours: string, baseline: string, target: string, verdict: string) => {
   rows.push([name, ours, baseline, target, verdict]);
   console.log(`${name}: ${ours} | baseline ${baseline} | target ${target} | ${verdict}`);
 };
 
-async function clear(): Promise<void> {
-  await fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
-}
+const clear = () => clearEmulatorProject(PROJECT);
 
 async function seedIntegrations(users: number): Promise<void> {
   const writer = db.bulkWriter();

@@ -6,6 +6,7 @@
  * (b) 100 clients x 4 platforms through the worker while the sandbox enforces a
  *     per-platform request rate.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { initializeApp } from 'firebase-admin/app';
 import { Timestamp, getFirestore } from 'firebase-admin/firestore';
@@ -31,18 +32,18 @@ import { migrateDailyMetrics } from '../migrateMetrics.js';
 import { todayIn } from '../../functions/src/sync/window.js';
 import { expectedRows, startSandbox, type RequestLogEntry, type Sandbox } from '../sandbox/server.js';
 import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 process.env.FIRESTORE_EMULATOR_HOST ??= '127.0.0.1:8080';
 const PROJECT = `demo-bench-sync-${Date.now()}`;
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'bench-sync'));
 const rows: string[][] = [];
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const report = (name: string, ours: string, baseline: string, target: string, verdict: string) => {
   rows.push([name, ours, baseline, target, verdict]);
   console.log(`${name}: ${ours} | baseline ${baseline} | target ${target} | ${verdict}`);
 };
 
-const clear = () => fetch(`http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
+const clear = () => clearEmulatorProject(PROJECT);
 
 function connectorsFor(sandbox: Sandbox, pacing: ConnectorsConfig['pacing'] = {}): ConnectorRegistry {
   const urls = sandbox.baseUrls;

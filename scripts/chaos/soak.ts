@@ -38,6 +38,7 @@ import { credentialsRef, integrationRef } from '../../functions/src/sync/store.j
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import type { WorkerMessage } from './worker.js';
 import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
+import { clearEmulatorProject } from '../emulatorData.js';
 
 export interface SoakOptions {
   users: number;
@@ -124,12 +125,6 @@ function plan(users: number): Integration[] {
 }
 
 const subject = (i: Pick<Integration, 'userId' | 'providerId'>) => `${i.userId}/${i.providerId}`;
-
-async function clearProject(projectId: string): Promise<void> {
-  const host = process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080';
-  const response = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' });
-  if (!response.ok) throw new Error(`could not clear ${projectId}: ${response.status}`);
-}
 
 async function seed(db: Firestore, sandbox: Sandbox, integrations: Integration[], lookbackDays: number, revoke: boolean): Promise<void> {
   const writer = db.bulkWriter();
@@ -266,7 +261,7 @@ async function differencesFromFaultFreeRun(soakDb: Firestore, integrations: Inte
     return differences;
   } finally {
     await sandbox.close();
-    await clearProject(projectId);
+    await clearEmulatorProject(projectId, { firestoreHost: process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080' });
     await deleteApp(app);
   }
 }
@@ -448,7 +443,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
     await scheduler.close();
     await sandbox.close();
-    await clearProject(projectId);
+    await clearEmulatorProject(projectId, { firestoreHost: process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080' });
     await deleteApp(app);
   }
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
-import { ALERT_STATES_PATH, evaluateAlerts, type Observation } from '../../functions/src/alerts/index.js';
+import { evaluateAlerts, type Observation } from '../../functions/src/alerts/index.js';
 import type { AppContext } from '../../functions/src/context.js';
 import { PermanentJobError, circuitsCollection, jobsCollection, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
-import { RECONNECT_REASON, alertStateSchema, type ProviderId } from '../../functions/src/schema/index.js';
+import { ALERT_STATES_PATH, RECONNECT_REASON, alertStateSchema, type ProviderId } from '../../functions/src/schema/index.js';
 import { ADMIN_EMAIL, dumpDatabase, changedPaths, idTokenFor, testConfig, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { serveHub } from '../helpers/hub.js';
 import { allJobs } from '../helpers/queue.js';

@@ -5,6 +5,7 @@ import { getAuth } from 'firebase-admin/auth';
 import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/firestore';
 import type { Browser, Page } from 'playwright-core';
 import { nextRunAfter } from '../../functions/src/scheduler/cadence.js';
+import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 import { DEMO_PASSWORD, DEMO_USER_EMAIL } from '../../scripts/localConfig.js';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox/server.js';
 import { seedDemo } from '../../scripts/seedDemo.js';
@@ -35,11 +36,7 @@ let userUid: string;
 const figures: Record<string, number> = {};
 
 usesEmulatorProject(PROJECT);
-const clearProject = () =>
-  Promise.all([
-    fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' }),
-    fetch(`http://${AUTH_HOST}/emulator/v1/projects/${PROJECT}/accounts`, { method: 'DELETE' }),
-  ]);
+const clearProject = () => clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
 
 before(async () => {
   await clearProject();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 import { FIRESTORE_HOST } from '../helpers/firebase.js';
 import { initializeApp } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
@@ -16,7 +17,7 @@ const NEXT_KEY = process.env.FUNCTIONS_TEST_CRON_KEY_NEXT ?? '';
 const db = getFirestore(initializeApp({ projectId: PROJECT }, 'functions-emulator-test'));
 
 usesEmulatorProject(PROJECT);
-const clear = () => fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${PROJECT}/databases/(default)/documents`, { method: 'DELETE' });
+const clear = () => clearEmulatorProject(PROJECT, { firestoreHost: FIRESTORE_HOST });
 before(clear);
 after(clear);
 

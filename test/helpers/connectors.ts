@@ -10,7 +10,6 @@ export function hookedConnectors(real: ConnectorRegistry, hook: FetchHook): Conn
   const wrap = (connector: Connector): Connector => ({
     providerId: connector.providerId,
     reportKinds: connector.reportKinds,
-    restatementDays: connector.restatementDays,
     fetchReport: (kind, input) => hook(kind, input, () => connector.fetchReport(kind, input), connector),
   });
   return { get: (id) => wrap(real.get(id)), has: (id) => real.has(id), all: () => real.all().map(wrap) };

@@ -8,6 +8,7 @@ import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext, type AppContext } from '../../functions/src/context.js';
 import { createEndpoints } from '../../functions/src/http/endpoints.js';
 import { usesEmulatorProject } from '../setup/emulatorProjects.js';
+import { clearEmulatorProject } from '../../scripts/emulatorData.js';
 
 export const FIRESTORE_HOST = process.env.FIRESTORE_EMULATOR_HOST ?? '127.0.0.1:8080';
 export const AUTH_HOST = process.env.FIREBASE_AUTH_EMULATOR_HOST ?? '127.0.0.1:9099';
@@ -38,13 +39,7 @@ export function testFirebase(name: string): TestFirebase {
   const auth = getAuth(app);
   usesEmulatorProject(projectId);
   openClients.set(projectId, (openClients.get(projectId) ?? 0) + 1);
-  const clear = async () => {
-    const [fs, au] = await Promise.all([
-      fetch(`http://${FIRESTORE_HOST}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' }),
-      fetch(`http://${AUTH_HOST}/emulator/v1/projects/${projectId}/accounts`, { method: 'DELETE' }),
-    ]);
-    if (!fs.ok || !au.ok) throw new Error(`could not clear the emulators (${fs.status}, ${au.status})`);
-  };
+  const clear = () => clearEmulatorProject(projectId, { firestoreHost: FIRESTORE_HOST, authHost: AUTH_HOST });
   return {
     projectId,
     app,

@@ -32,8 +32,6 @@ export async function drain(db: Firestore, options: WorkerOptions, rounds = 20):
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Resolves with the job once `until` holds for it, watching its document; rejects after `timeoutMs`. */
 export function waitForJob(db: Firestore, jobId: string, until: (job: Job) => boolean, timeoutMs = 60_000): Promise<Job> {
   return new Promise((resolve, reject) => {

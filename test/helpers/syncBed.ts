@@ -93,7 +93,6 @@ export function withSecondGoogleKind(registry: ConnectorRegistry): ConnectorRegi
   const google = registry.get('google');
   const twoKinds: Connector = {
     providerId: 'google',
-    restatementDays: google.restatementDays,
     reportKinds: ['campaign-daily', 'demographics'],
     async fetchReport(kind, input) {
       const result = await google.fetchReport('campaign-daily', input);

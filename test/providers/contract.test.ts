@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ProviderId } from '../../functions/src/providers/types.js';
+import { PROVIDER_IDS } from '../../functions/src/schema/common.js';
 import { metricRowId, metricRowSchema } from '../../functions/src/schema/metrics.js';
 import { accountProfile, expectedRows } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, countMatching, days, PROVIDERS, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
+import { ACCOUNTS, count, countMatching, days, sortRows, startTestBed, TEST_PAGING } from './helpers.js';
 import type { TestBed } from './helpers.js';
 
 /** 45 days: several Meta pages, Google batches, LinkedIn slices and two TikTok 30-day slices. */
@@ -41,7 +42,7 @@ describe('connector contract (campaign-daily against the sandbox)', () => {
   });
   beforeEach(() => bed.sandbox.resetStats());
 
-  for (const provider of PROVIDERS) {
+  for (const provider of PROVIDER_IDS) {
     describe(provider, () => {
       const { input, id } = ACCOUNTS[provider];
       const credentials = () => ({ ...bed.sandbox.issueCredentials(provider) });

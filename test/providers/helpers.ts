@@ -1,4 +1,5 @@
 import { after, before, beforeEach } from 'node:test';
+import { addDays } from '../../functions/src/providers/dates.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
 import type { ConnectorRegistry } from '../../functions/src/providers/index.js';
 import type { MetricRow, ProviderId, ReportWindow } from '../../functions/src/providers/types.js';
@@ -44,8 +45,6 @@ export const ACCOUNTS: Record<ProviderId, { input: string; id: string }> = {
   tiktok: { input: '7000000000000000001', id: '7000000000000000001' },
 };
 
-export const PROVIDERS: readonly ProviderId[] = ['meta', 'google', 'linkedin', 'tiktok'];
-
 /** Where each platform refreshes tokens; Meta has no refresh. */
 export const REFRESH_PATHS: Record<ProviderId, string | null> = {
   meta: null,
@@ -59,8 +58,7 @@ export function sortRows(rows: readonly MetricRow[]): MetricRow[] {
 }
 
 export function days(start: string, count: number): ReportWindow {
-  const end = new Date(Date.parse(`${start}T00:00:00Z`) + (count - 1) * 86_400_000).toISOString().slice(0, 10);
-  return { start, end };
+  return { start, end: addDays(start, count - 1) };
 }
 
 /** Requests the sandbox received for a platform, optionally only those to one "METHOD path". */

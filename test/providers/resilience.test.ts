@@ -3,8 +3,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuthExpiredError, PermanentError, RateLimitedError, TransientError } from '../../functions/src/providers/errors.js';
 import { createConnectors } from '../../functions/src/providers/index.js';
 import type { FetchReportInput, FetchReportResult, ProviderId } from '../../functions/src/providers/types.js';
+import { PROVIDER_IDS } from '../../functions/src/schema/common.js';
 import { expectedRows } from '../../scripts/sandbox/server.js';
-import { ACCOUNTS, count, days, PROVIDERS, REFRESH_PATHS, sortRows, startTestBed } from './helpers.js';
+import { ACCOUNTS, count, days, REFRESH_PATHS, sortRows, startTestBed } from './helpers.js';
 import type { TestBed } from './helpers.js';
 
 const WINDOW = days('2025-05-01', 5);
@@ -27,7 +28,7 @@ describe('connector resilience against platform faults', () => {
 
   before(async () => {
     bed = await startTestBed();
-    for (const provider of PROVIDERS) {
+    for (const provider of PROVIDER_IDS) {
       bed.sandbox.resetStats();
       await fetchReport(provider);
       baseline.set(provider, count(bed.sandbox, provider));
@@ -38,10 +39,10 @@ describe('connector resilience against platform faults', () => {
   });
   beforeEach(() => {
     bed.sandbox.resetStats();
-    for (const provider of PROVIDERS) bed.sandbox.setFaults(provider, {});
+    for (const provider of PROVIDER_IDS) bed.sandbox.setFaults(provider, {});
   });
 
-  for (const provider of PROVIDERS) {
+  for (const provider of PROVIDER_IDS) {
     describe(provider, () => {
       const refreshPath = REFRESH_PATHS[provider];
       const base = () => baseline.get(provider) ?? NaN;

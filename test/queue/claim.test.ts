@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jobsCollection, runWorker } from '../../functions/src/queue/index.js';
 import { withWriteFaults } from '../helpers/faults.js';
 import { testFirebase } from '../helpers/firebase.js';
-import { allJobs, sleep, workerOptions } from '../helpers/queue.js';
-import { enqueueJob } from '../../functions/src/scheduler/jobs.js';
-import { adsQueue } from '../../functions/src/scheduler/jobs.js';
+import { allJobs, workerOptions } from '../helpers/queue.js';
+import { adsQueue, enqueueJob } from '../../functions/src/scheduler/jobs.js';
 
 const fb = testFirebase('queue-claim');
 beforeEach(() => fb.clear());

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { Query, Timestamp, type QuerySnapshot } from 'firebase-admin/firestore';
 import { cleanupOldJobs, jobsCollection, retryJob } from '../../functions/src/queue/index.js';
-import { EVENTS_COLLECTION_PATH } from '../../functions/src/scheduler/events.js';
-import type { JobStatus } from '../../functions/src/schema/index.js';
 import { testFirebase } from '../helpers/firebase.js';
 import { newJobDocument } from '../../functions/src/queue/enqueue.js';
-import { JOB_TASKS } from '../../functions/src/schema/index.js';
+import { EVENTS_COLLECTION_PATH, JOB_TASKS, type JobStatus } from '../../functions/src/schema/index.js';
 
 const fb = testFirebase('queue-cleanup');
 beforeEach(() => fb.clear());

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jobsCollection, runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
-import { metricRowId, type Job, type Progress } from '../../functions/src/schema/index.js';
+import { RESTATEMENT_DAYS, metricRowId, type Job, type Progress } from '../../functions/src/schema/index.js';
 import type { JobView } from '../../functions/src/status/userStatus.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
-import { backfillChunks, lookbackWindow, RESTATEMENT_DAYS } from '../../functions/src/sync/window.js';
+import { backfillChunks, lookbackWindow } from '../../functions/src/sync/window.js';
 import { expectedRows } from '../../scripts/sandbox/server.js';
 import { idTokenFor, serveEndpoints, testContext, testFirebase, type TestServer } from '../helpers/firebase.js';
 import { allJobs, waitForJob, workerOptions } from '../helpers/queue.js';

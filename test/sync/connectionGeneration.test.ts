@@ -38,7 +38,6 @@ function interrupted(registry: ConnectorRegistry, providerId: ProviderId, during
   const real = registry.get(providerId);
   const wrapped: Connector = {
     providerId,
-    restatementDays: real.restatementDays,
     reportKinds: real.reportKinds,
     async fetchReport(kind, input) {
       if (at === 'fetch') await once();

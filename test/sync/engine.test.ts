@@ -3,10 +3,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { Timestamp } from 'firebase-admin/firestore';
 import { runWorker, type HandlerRegistry } from '../../functions/src/queue/index.js';
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
-import { PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import { PROVIDER_IDS, RESTATEMENT_DAYS, type ProviderId } from '../../functions/src/schema/index.js';
 import { createSyncHandlers } from '../../functions/src/sync/handler.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
-import { RESTATEMENT_DAYS, lookbackWindow } from '../../functions/src/sync/window.js';
+import { lookbackWindow } from '../../functions/src/sync/window.js';
 import { expectedRows } from '../../scripts/sandbox/server.js';
 import { testContext, testFirebase } from '../helpers/firebase.js';
 import { allJobs, workerOptions } from '../helpers/queue.js';
@@ -211,9 +211,9 @@ describe('sync engine', () => {
     assert.ok(integration.get('lastSyncedAt'));
   });
 
-  it('an expired token is refreshed once for all report kinds and the new token is stored server-side', async () => {
+  it('a token within the expiry margin is refreshed once, before the first report, for all report kinds, and the new token is stored server-side', async () => {
     await connectIntegration(fb.db, bed.sandbox, 'u3', 'google');
-    // Three minutes left, within the engine's refresh margin, and the platform already refuses it.
+    // Three minutes left, within TOKEN_EXPIRY_MARGIN_MS, and the platform already refuses it: no report may go out with it.
     await credentialsRef(fb.db, 'u3', 'google').update({ expiresAt: Date.now() + 3 * 60_000 });
     const stale = (await credentialsRef(fb.db, 'u3', 'google').get()).data()!;
     bed.sandbox.setFaults('google', { expiredTokens: true });
@@ -226,21 +226,46 @@ describe('sync engine', () => {
     assert.notEqual(stored.accessToken, stale.accessToken);
     assert.equal(stored.refreshToken, stale.refreshToken);
     assert.ok((stored.expiresAt as number) > Date.now() + 30 * 60_000);
-    // The first kind alone met the refusal and refreshed; the second kind went out with the new token.
+    // The first kind refreshed before its request; the second kind went out with the new token.
     const reports = bed.sandbox.requests('google').log.filter((e) => e.path.endsWith('googleAds:searchStream'));
     assert.deepEqual(
       reports.map((e) => [e.status, e.headers.authorization]),
       [
-        [401, `Bearer ${stale.accessToken}`],
         [200, `Bearer ${stored.accessToken}`],
         [200, `Bearer ${stored.accessToken}`],
       ],
     );
-    assert.equal(report.counters.apiCalls, 4, 'one refused call, one refresh, one call per kind');
+    assert.equal(report.counters.apiCalls, 3, 'one refresh, one call per kind');
     const rows = [...(await metricsOf(fb.db, 'u3')).values()];
     const expected = campaignRows('google', RESTATEMENT_DAYS.google).length;
     assert.equal(rows.filter((r) => r.kind === 'campaign-daily').length, expected);
     assert.equal(rows.filter((r) => r.kind === 'demographics').length, expected);
+  });
+
+  it('a token the platform refuses before its expiry is refreshed once for all report kinds running at once', async () => {
+    await connectIntegration(fb.db, bed.sandbox, 'u5', 'google');
+    await credentialsRef(fb.db, 'u5', 'google').update({ expiresAt: Date.now() + 30 * 60_000 });
+    const stale = (await credentialsRef(fb.db, 'u5', 'google').get()).data()!;
+    bed.sandbox.setFaults('google', { expiredTokens: true });
+    const twoKinds = createSyncHandlers(fb.db, { connectors: withSecondGoogleKind(bed.connectors) });
+    await enqueueJob(fb.db, { userId: 'u5', providerId: 'google', jobType: 'manual-sync' });
+    const report = await runWorker(adsQueue(fb.db), workerOptions(twoKinds));
+    assert.equal(report.counts.succeeded, 1, JSON.stringify(report.jobs));
+    assert.equal(bed.sandbox.requests('google').byPath['POST /token'], 1, 'the kinds share one refresh');
+    const stored = (await credentialsRef(fb.db, 'u5', 'google').get()).data()!;
+    assert.notEqual(stored.accessToken, stale.accessToken);
+    // Both kinds went out with the token outside the margin, met the refusal, and came back with the one new token.
+    const reports = bed.sandbox.requests('google').log.filter((e) => e.path.endsWith('googleAds:searchStream'));
+    assert.deepEqual(
+      reports.map((e) => [e.status, e.headers.authorization]).sort(),
+      [
+        [200, `Bearer ${stored.accessToken}`],
+        [200, `Bearer ${stored.accessToken}`],
+        [401, `Bearer ${stale.accessToken}`],
+        [401, `Bearer ${stale.accessToken}`],
+      ],
+    );
+    assert.equal(report.counters.apiCalls, 5, 'two refused calls, one refresh, one call per kind');
   });
 
   it('a revoked token marks the integration error with "reconnect", fails without retries', async () => {

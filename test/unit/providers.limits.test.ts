@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimitedError, formatWait } from '../../functions/src/providers/errors.js';
-import type { ApiResponse } from '../../functions/src/providers/http.js';
+import type { PlatformResponse } from '../../functions/src/providers/http.js';
 import { checkLinkedInResponse } from '../../functions/src/providers/linkedin.js';
-import { nextUtcMidnight } from '../../functions/src/providers/ratelimit.js';
+import { nextUtcMidnight } from '../../functions/src/providers/limitSignals.js';
 
-const res = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, body, headers: new Headers(headers) });
+const res = (status: number, body: unknown, headers: Record<string, string> = {}): PlatformResponse => ({ status, body, headers: new Headers(headers) });
 const caught = (run: () => void): unknown => {
   try {
     run();

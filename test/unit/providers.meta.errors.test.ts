@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PermanentError, TransientError } from '../../functions/src/providers/errors.js';
-import type { ApiResponse } from '../../functions/src/providers/http.js';
+import type { PlatformResponse } from '../../functions/src/providers/http.js';
 import { checkMetaResponse } from '../../functions/src/providers/meta.js';
 
-const res = (status: number, error: Record<string, unknown>): ApiResponse => ({ status, body: { error }, headers: new Headers() });
+const res = (status: number, error: Record<string, unknown>): PlatformResponse => ({ status, body: { error }, headers: new Headers() });
 const REDUCE = "Please reduce the amount of data you're asking for, then retry your request";
 
 describe("Meta: insights error codes (Meta's \"Ads Insights API Error Codes\")", () => {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from '../../functions/src/providers/errors.js';
 import { checkGoogleResponse } from '../../functions/src/providers/google.js';
-import type { ApiResponse } from '../../functions/src/providers/http.js';
+import type { PlatformResponse } from '../../functions/src/providers/http.js';
 import { checkLinkedInResponse } from '../../functions/src/providers/linkedin.js';
 import { checkMetaResponse } from '../../functions/src/providers/meta.js';
 import { checkTikTokResponse } from '../../functions/src/providers/tiktok.js';
 
-const res = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, body, headers: new Headers(headers) });
+const res = (status: number, body: unknown, headers: Record<string, string> = {}): PlatformResponse => ({ status, body, headers: new Headers(headers) });
 const metaError = (code: number, subcode?: number) => ({ error: { message: 'm', type: 'OAuthException', code, error_subcode: subcode } });
 const googleError = (code: number, status: string, errorCode: Record<string, string>, details: Record<string, unknown> = {}) => [
   { error: { code, message: 'm', status, details: [{ '@type': 'GoogleAdsFailure', errors: [{ errorCode, message: 'm', details }] }] } },

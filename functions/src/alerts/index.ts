@@ -25,7 +25,7 @@ import { slackPayload } from './slack.js';
 import { claimDue, observe, recordDeliveries, type DeliveryOutcome, type Judged } from './state.js';
 import { commitStates, loadAlertSettings, readOpenStates, readStates, updateState } from './store.js';
 
-export { ALERT_SETTINGS_PATH, ALERT_STATES_PATH, loadAlertSettings, saveAlertSettings } from './store.js';
+export { loadAlertSettings, saveAlertSettings } from './store.js';
 export * from './rules.js';
 
 export interface AlertRuntime {

@@ -6,11 +6,8 @@
  */
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
 import { GRPC, hasCode } from '../firestore/errors.js';
-import { alertSettingsBodySchema, alertStateSchema, type AlertSettingsBody } from '../schema/index.js';
+import { ALERT_SETTINGS_PATH, ALERT_STATES_PATH, alertSettingsBodySchema, alertStateSchema, type AlertSettingsBody } from '../schema/index.js';
 import type { AlertState } from './state.js';
-
-export const ALERT_SETTINGS_PATH = 'admin/alertSettings';
-export const ALERT_STATES_PATH = 'admin/alerts/alertStates';
 
 export const alertStatesCollection = (db: Firestore) => db.collection(ALERT_STATES_PATH);
 

@@ -1,11 +1,12 @@
 import type { Firestore } from 'firebase-admin/firestore';
+import { ADMIN_ACCESS_PATH } from '../schema/index.js';
 
 /**
  * ADMIN_EMAILS as firestore.rules can read it: `admin/access {emails}`. Rules cannot read
  * the functions' configuration, so the list is mirrored into this document, which only the
  * server writes. Checked once per instance (a read), written only when it differs.
  */
-export const adminAccessRef = (db: Firestore) => db.collection('admin').doc('access');
+export const adminAccessRef = (db: Firestore) => db.doc(ADMIN_ACCESS_PATH);
 
 const mirrored = new WeakMap<Firestore, Promise<void>>();
 

@@ -1,8 +1,6 @@
 export { STRETCH_ORDER, budgetDayOf, nextBudgetDay, planBudget, retryAllowed, runsBetween, stretchedNextRun } from './plan.js';
 export type { BudgetInput, BudgetPlan } from './plan.js';
 export {
-  PLATFORM_BUDGETS_COLLECTION,
-  QUOTA_USAGE_COLLECTION,
   callsPerSync,
   countDueBefore,
   countRequestedSince,

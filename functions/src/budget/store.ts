@@ -16,18 +16,18 @@ import {
   type Cadence,
   type PlatformBudgetDocument,
   type ProviderId,
+  platformBudgetPath,
+  quotaUsagePath,
+  INTEGRATIONS_COLLECTION,
 } from '../schema/index.js';
 import { scheduledIntegrations } from '../integrations/queries.js';
 import { budgetDayOf, planBudget } from './plan.js';
 
-export const QUOTA_USAGE_COLLECTION = 'quotaUsage';
-export const PLATFORM_BUDGETS_COLLECTION = 'platformBudgets';
-
 /** Usage counters outlive their day by this much (TTL deletes them; cleanup_old_jobs is the backstop). */
 const USAGE_KEPT_MS = 3 * 86_400_000;
 
-const usageRef = (db: Firestore, providerId: ProviderId, day: string, shard: number) => db.collection(QUOTA_USAGE_COLLECTION).doc(`${providerId}_${day}_${shard}`);
-export const platformBudgetRef = (db: Firestore, providerId: ProviderId) => db.collection(PLATFORM_BUDGETS_COLLECTION).doc(providerId);
+const usageRef = (db: Firestore, providerId: ProviderId, day: string, shard: number) => db.doc(quotaUsagePath(providerId, day, shard));
+export const platformBudgetRef = (db: Firestore, providerId: ProviderId) => db.doc(platformBudgetPath(providerId));
 
 export interface Usage {
   calls: number;
@@ -68,7 +68,7 @@ export async function readUsage(db: Firestore, providerId: ProviderId, now: numb
 /** Connected integrations with automation on due before `before`: this hour's runs, what earlier hours left due included. */
 export async function countDueBefore(db: Firestore, providerId: ProviderId, before: number): Promise<number> {
   const query = db
-    .collectionGroup('integrations')
+    .collectionGroup(INTEGRATIONS_COLLECTION)
     .where('status', '==', 'connected')
     .where('automation.enabled', '==', true)
     .where('providerId', '==', providerId)
@@ -82,7 +82,7 @@ export async function countDueBefore(db: Firestore, providerId: ProviderId, befo
  * repeated deliveries of one hour's run.
  */
 export async function countRequestedSince(db: Firestore, providerId: ProviderId, since: number): Promise<number> {
-  const query = db.collectionGroup('integrations').where('providerId', '==', providerId).where('lastRequestedAt', '>=', Timestamp.fromMillis(since));
+  const query = db.collectionGroup(INTEGRATIONS_COLLECTION).where('providerId', '==', providerId).where('lastRequestedAt', '>=', Timestamp.fromMillis(since));
   return (await query.count().get()).data().count;
 }
 

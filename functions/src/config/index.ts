@@ -1,5 +1,6 @@
 import * as logger from 'firebase-functions/logger';
 import { z } from 'zod';
+import type { ConnectorsConfig } from '../providers/index.js';
 import type { BudgetSettings } from '../schema/budgets.js';
 import { PROVIDER_IDS, providerIdSchema, type ProviderId } from '../schema/common.js';
 import { queueTimeProblems } from './limits.js';
@@ -130,11 +131,11 @@ const envSchema = z.object({
   APP_VERSION: z.string().default('0.1.0'),
 });
 
-export interface ProvidersConfig {
-  meta?: { apiBaseUrl?: string };
-  google?: { apiBaseUrl?: string; oauthBaseUrl?: string; developerToken: string; clientId: string; clientSecret: string; loginCustomerId?: string };
-  linkedin?: { apiBaseUrl?: string; oauthBaseUrl?: string; clientId: string; clientSecret: string };
-  tiktok?: { apiBaseUrl?: string; appId: string; secret: string };
+/**
+ * The connectors' settings of each configured platform (the sections of ConnectorsConfig the
+ * environment sets), and how this deployment shares the platforms' rates.
+ */
+export interface ProvidersConfig extends Pick<ConnectorsConfig, ProviderId> {
   backfillRateShare: number;
   backfillChunkDays: number;
   pacingInstances: number;

@@ -1,5 +1,6 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import { deleteAll } from '../queue/index.js';
+import { OAUTH_STATES_COLLECTION, PENDING_CONNECTIONS_COLLECTION } from '../schema/index.js';
 
 /**
  * Deletes authorizations past their expiry: unused states, and pending connections whose
@@ -14,6 +15,6 @@ export async function deleteExpiredConnections(
   const now = Timestamp.now();
   // Within the cleanup's budget, like everything else it deletes; what is left goes next time.
   const expiredIn = (path: string) => deleteAll(db, db.collection(path).where('expiresAt', '<', now), { field: 'expiresAt', pageSize: options.pageSize ?? 400, deadline: options.deadline });
-  const [states, pendingConnections] = await Promise.all([expiredIn('oauthStates'), expiredIn('pendingConnections')]);
+  const [states, pendingConnections] = await Promise.all([expiredIn(OAUTH_STATES_COLLECTION), expiredIn(PENDING_CONNECTIONS_COLLECTION)]);
   return { states: states.deleted, pendingConnections: pendingConnections.deleted, complete: states.complete && pendingConnections.complete };
 }

@@ -20,6 +20,9 @@ import {
   type ProviderId,
   type SelectAccountBody,
   type SyncJobType,
+  OAUTH_STATES_COLLECTION,
+  oauthStatePath,
+  pendingConnectionPath,
 } from '../schema/index.js';
 import { credentialsRef, integrationRef } from '../sync/store.js';
 import { cancelActiveSyncs } from './disconnect.js';
@@ -29,10 +32,8 @@ const STATE_TTL_MS = 10 * 60_000;
 const RECENT_DAYS_FIRST = 30;
 const PENDING_TTL_MS = 30 * 60_000;
 
-const oauthStatesCollection = (db: Firestore) => db.collection('oauthStates');
-export const oauthStateRef = (db: Firestore, state: string) => oauthStatesCollection(db).doc(state);
-export const pendingConnectionRef = (db: Firestore, userId: string, providerId: ProviderId) =>
-  db.collection('pendingConnections').doc(`${userId}__${providerId}`);
+export const oauthStateRef = (db: Firestore, state: string) => db.doc(oauthStatePath(state));
+export const pendingConnectionRef = (db: Firestore, userId: string, providerId: ProviderId) => db.doc(pendingConnectionPath(userId, providerId));
 
 const authorizationsCache = new WeakMap<AppContext['config'], Map<ProviderId, PlatformAuthorization>>();
 
@@ -60,7 +61,7 @@ export const MAX_STATES_PER_USER = 10;
 /** Step 1: a single-use state tied to this user, and the platform's authorize page to send them to. */
 export async function startConnect(ctx: AppContext, userId: string, providerId: ProviderId): Promise<ConnectStartResponse> {
   const { platform, redirectUri } = authorizationFor(ctx, providerId);
-  const live = await oauthStatesCollection(ctx.db).where('userId', '==', userId).where('expiresAt', '>', Timestamp.now()).count().get();
+  const live = await ctx.db.collection(OAUTH_STATES_COLLECTION).where('userId', '==', userId).where('expiresAt', '>', Timestamp.now()).count().get();
   if (live.data().count >= MAX_STATES_PER_USER) {
     throw new ConflictError(`too many connections in progress: finish one, or start again in ${STATE_TTL_MS / 60_000} minutes`, 'providerId');
   }

@@ -1,9 +1,9 @@
 import type { DecodedIdToken } from 'firebase-admin/auth';
 import { bearerToken, cronKeyMatchesAny, isAdmin, verifyIdToken } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { HttpError, type ApiRequest } from './respond.js';
+import { HttpError, type EndpointRequest } from './respond.js';
 
-const header = (req: ApiRequest, name: string): string | undefined => {
+const header = (req: EndpointRequest, name: string): string | undefined => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
@@ -14,14 +14,14 @@ function acceptedCronKeys(ctx: AppContext): [string, string | null] {
   return [ctx.config.cronSecret, ctx.config.cronSecretNext];
 }
 
-export function requireCronKey(ctx: AppContext, req: ApiRequest): void {
+export function requireCronKey(ctx: AppContext, req: EndpointRequest): void {
   const accepted = acceptedCronKeys(ctx);
   const presented = header(req, 'x-cron-key');
   if (presented === undefined) throw new HttpError(401, 'x-cron-key header is required', 'x-cron-key');
   if (!cronKeyMatchesAny(presented, accepted)) throw new HttpError(401, 'x-cron-key is not valid', 'x-cron-key');
 }
 
-export async function requireUser(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+export async function requireUser(ctx: AppContext, req: EndpointRequest): Promise<DecodedIdToken> {
   // With the Auth emulator variable set, the Admin SDK accepts unsigned tokens: refuse them all.
   if (ctx.config.authEmulatorHost && !ctx.config.runningInEmulator) {
     throw new HttpError(503, 'signed-in calls are refused: FIREBASE_AUTH_EMULATOR_HOST is set outside the emulator, so ID tokens cannot be verified (see /health)');
@@ -34,7 +34,7 @@ export async function requireUser(ctx: AppContext, req: ApiRequest): Promise<Dec
 }
 
 /** Cron key (schedulers, scripts) or a signed-in admin (the Ads Hub). */
-export async function requireAdminOrCronKey(ctx: AppContext, req: ApiRequest): Promise<'cron-key' | DecodedIdToken> {
+export async function requireAdminOrCronKey(ctx: AppContext, req: EndpointRequest): Promise<'cron-key' | DecodedIdToken> {
   if (header(req, 'x-cron-key') !== undefined || header(req, 'authorization') === undefined) {
     requireCronKey(ctx, req);
     return 'cron-key';
@@ -45,7 +45,7 @@ export async function requireAdminOrCronKey(ctx: AppContext, req: ApiRequest): P
 }
 
 /** A signed-in admin (the Ads Hub's admin view); the cron key is not accepted here. */
-export async function requireAdmin(ctx: AppContext, req: ApiRequest): Promise<DecodedIdToken> {
+export async function requireAdmin(ctx: AppContext, req: EndpointRequest): Promise<DecodedIdToken> {
   const user = await requireUser(ctx, req);
   if (!isAdmin(user, ctx.config.adminEmails)) throw new HttpError(403, 'only admins may do this');
   return user;

@@ -3,20 +3,22 @@ import type { z } from 'zod';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError, UpstreamError } from '../errors.js';
 import { endpointCalled, requestFailed } from '../logs.js';
 
-export interface ApiRequest {
+/** A call to one of our endpoints, as its handler sees it (the req/res adapter builds it). */
+export interface EndpointRequest {
   method: string;
   headers: IncomingHttpHeaders;
   query: Record<string, unknown>;
   body: unknown;
 }
 
-export interface ApiResponse {
+/** What an endpoint handler answers; the adapter writes it as JSON. */
+export interface EndpointResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
 }
 
-export type Endpoint = (request: ApiRequest) => Promise<ApiResponse>;
+export type Endpoint = (request: EndpointRequest) => Promise<EndpointResponse>;
 
 export class HttpError extends Error {
   constructor(
@@ -30,7 +32,7 @@ export class HttpError extends Error {
 }
 
 /** The one shape of every error body: { error, field? }. */
-export function errorResponse(error: HttpError): ApiResponse {
+export function errorResponse(error: HttpError): EndpointResponse {
   return {
     status: error.status,
     body: { error: error.message, ...(error.field ? { field: error.field } : {}) },
@@ -88,7 +90,7 @@ const pathOf = (req: NodeRequest) => {
 export function toRequestHandler(endpoint: Endpoint, methods: readonly string[]) {
   return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
     const started = Date.now();
-    let response: ApiResponse;
+    let response: EndpointResponse;
     try {
       if (!methods.includes(req.method ?? '')) {
         throw new HttpError(405, `method ${req.method ?? ''} is not allowed; use ${methods.join(', ')}`, undefined, { allow: methods.join(', ') });

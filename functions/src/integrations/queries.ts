@@ -1,5 +1,5 @@
 import type { Firestore, Query } from 'firebase-admin/firestore';
-import type { Cadence, ProviderId } from '../schema/index.js';
+import { INTEGRATIONS_COLLECTION, type Cadence, type ProviderId } from '../schema/index.js';
 
 /**
  * Every user's connected integrations of one platform with automation on at one cadence: what
@@ -8,7 +8,7 @@ import type { Cadence, ProviderId } from '../schema/index.js';
  */
 export const scheduledIntegrations = (db: Firestore, providerId: ProviderId, cadence: Cadence): Query =>
   db
-    .collectionGroup('integrations')
+    .collectionGroup(INTEGRATIONS_COLLECTION)
     .where('status', '==', 'connected')
     .where('automation.enabled', '==', true)
     .where('automation.cadence', '==', cadence)

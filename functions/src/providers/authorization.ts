@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OAuthConfig } from '../config/index.js';
 import type { AdAccount } from '../schema/hub.js';
 import { checkGoogleResponse } from './google.js';
-import { ProviderHttpClient, apiUrl, query, resolvePolicy, type ApiRequest, type RequestContext, type ResponseCheck } from './http.js';
+import { ProviderHttpClient, apiUrl, query, resolvePolicy, type PlatformRequest, type RequestContext, type ResponseCheck } from './http.js';
 import { checkLinkedInResponse } from './linkedin.js';
 import { checkMetaResponse } from './meta.js';
 import { checkTokenResponse, tokenResponseSchema } from './oauth.js';
@@ -33,7 +33,7 @@ class AuthorizationClient {
   constructor(readonly providerId: ProviderId) {
     this.http = new ProviderHttpClient(providerId, resolvePolicy(CONNECT_POLICY));
   }
-  async call<T>(request: ApiRequest, check: ResponseCheck, schema: z.ZodType<T>, what: string): Promise<T> {
+  async call<T>(request: PlatformRequest, check: ResponseCheck, schema: z.ZodType<T>, what: string): Promise<T> {
     const ctx: RequestContext = { calls: 0 };
     const res = await this.http.send(request, check, ctx);
     return parseBody(this.providerId, schema, res.body, what);

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { assertWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, providerMessages } from './errors.js';
 import { apiUrl } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { HttpPolicy, PlatformResponse, ProviderHttpClient } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { parseDuration, parseRetryAfter } from './ratelimit.js';
-import { TokenSession } from './session.js';
+import { parseDuration, parseRetryAfter } from './limitSignals.js';
+import { openReportRun } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
@@ -74,7 +73,7 @@ function errorCodeValue(error: GoogleError, family: string): string | null {
   return null;
 }
 
-export function checkGoogleResponse(res: ApiResponse): void {
+export function checkGoogleResponse(res: PlatformResponse): void {
   const error = findError(res.body);
   if (res.status < 400 && !error) return;
   const status = error?.status ?? '';
@@ -132,7 +131,6 @@ export function campaignDailyQuery(window: ReportWindow): string {
 export class GoogleAdsConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 14;
   private readonly apiBase: string;
   private readonly tokenUrl: string;
 
@@ -145,18 +143,10 @@ export class GoogleAdsConnector implements Connector {
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
-    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
-    assertWindow(PROVIDER, input.window);
+    const { ctx, session } = openReportRun(this, kind, input, (refreshToken, c) => refreshWithOAuth2(this.http, this.tokenUrl, this.config, refreshToken, c));
     const customerId = normalizeCustomerId(input.account);
     const manager = input.loginCustomerId ?? this.config.loginCustomerId;
     const loginCustomerId = manager ? normalizeCustomerId(manager) : null;
-    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
-    const session = new TokenSession(
-      PROVIDER,
-      input.credentials,
-      (refreshToken, c) => refreshWithOAuth2(this.http, this.tokenUrl, this.config, refreshToken, c),
-      ctx,
-    );
     // searchStream returns the whole window in one response, however many rows.
     const body = await session.call(async (token) => {
       const headers: Record<string, string> = {

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
 import pRetry, { AbortError } from 'p-retry';
 import { RateLimitedError, TransientError } from './errors.js';
-import { RequestGate, type RequestLane } from './gate.js';
+import { RequestGate, type RequestLane } from './requestGate.js';
 import type { CredentialRefresher, ProviderId } from './types.js';
 
 export interface HttpPolicy {
@@ -41,14 +41,16 @@ export const DEFAULT_HTTP_POLICY: HttpPolicy = Object.freeze({
   timeoutMs: 60_000,
 });
 
-export interface ApiRequest {
+/** A request to an ad platform's API, sent through ProviderHttpClient. */
+export interface PlatformRequest {
   method: 'GET' | 'POST';
   url: string;
   headers?: Record<string, string>;
   body?: string;
 }
 
-export interface ApiResponse {
+/** What the platform answered. */
+export interface PlatformResponse {
   status: number;
   headers: Headers;
   /** Parsed JSON, or undefined when the body was empty or not JSON. */
@@ -56,10 +58,10 @@ export interface ApiResponse {
 }
 
 /** Throws the typed error a response stands for (rate limit, auth, ...); returns when it is a success. */
-export type ResponseCheck = (response: ApiResponse) => void;
+export type ResponseCheck = (response: PlatformResponse) => void;
 
 /** Sees every response before it is checked, e.g. to slow down on usage headers. */
-export type ResponseObserver = (response: ApiResponse, client: ProviderHttpClient, ctx: RequestContext) => void;
+export type ResponseObserver = (response: PlatformResponse, client: ProviderHttpClient, ctx: RequestContext) => void;
 
 /** Per report: counts every request sent (for apiCalls) and carries the caller's abort signal and refresher. */
 export interface RequestContext {
@@ -94,7 +96,7 @@ export class ProviderHttpClient {
   private readonly lane: RequestLane;
 
   /** Sends with retries: transient failures back off exponentially; rate limits wait for the platform's hint. */
-  async send(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
+  async send(request: PlatformRequest, check: ResponseCheck, ctx: RequestContext): Promise<PlatformResponse> {
     let rateLimitHits = 0;
     const { policy } = this;
     // An account's own wait comes before a place among the requests in flight: one paused
@@ -132,12 +134,12 @@ export class ProviderHttpClient {
     return error.scope === 'connection' && ctx.accountGate ? ctx.accountGate : this.gate;
   }
 
-  private async attempt(request: ApiRequest, check: ResponseCheck, ctx: RequestContext): Promise<ApiResponse> {
+  private async attempt(request: PlatformRequest, check: ResponseCheck, ctx: RequestContext): Promise<PlatformResponse> {
     await this.gate.wait(ctx.signal, this.lane);
     ctx.calls += 1;
     const timeout = AbortSignal.timeout(this.policy.timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
-    let response: ApiResponse;
+    let response: PlatformResponse;
     try {
       const res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal });
       response = { status: res.status, headers: res.headers, body: parseJson(await res.text()) };

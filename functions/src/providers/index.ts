@@ -1,5 +1,5 @@
 import { PROVIDER_IDS } from '../schema/common.js';
-import { RequestGate, type PacingOptions, type RequestLane } from './gate.js';
+import { RequestGate, type PacingOptions, type RequestLane } from './requestGate.js';
 import type { HttpPolicy, ResponseObserver } from './http.js';
 import { ProviderHttpClient, resolvePolicy } from './http.js';
 import { GoogleAdsConnector } from './google.js';
@@ -15,9 +15,10 @@ import type { Connector, ProviderId } from './types.js';
 export * from './errors.js';
 export type * from './types.js';
 export type { HttpPolicy } from './http.js';
-export { RequestGate } from './gate.js';
-export type { PacingOptions, RequestLane } from './gate.js';
+export { RequestGate } from './requestGate.js';
+export type { PacingOptions, RequestLane } from './requestGate.js';
 export { API_VERSIONS, SUNSET_WARNING_DAYS, apiVersionStatus } from './versions.js';
+export { TOKEN_EXPIRY_MARGIN_MS, tokenExpiresSoon } from './session.js';
 export type { ApiVersionStatus, PinnedApiVersion } from './versions.js';
 export type { GoogleAdsConfig, LinkedInConfig, MetaConfig, TikTokConfig };
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { assertWindow, daysPerRequest, halveWindow, sliceWindow, windowDays } from './dates.js';
+import { daysPerRequest, halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
 import { apiUrl } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { HttpPolicy, PlatformResponse, ProviderHttpClient } from './http.js';
 import { refreshWithOAuth2 } from './oauth.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { nextUtcMidnight, parseRetryAfter } from './ratelimit.js';
-import { TokenSession } from './session.js';
+import { nextUtcMidnight, parseRetryAfter } from './limitSignals.js';
+import { openReportRun } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ReportKind, ReportWindow } from './types.js';
 
@@ -42,7 +42,7 @@ const FIELDS = ['dateRange', 'pivotValues', 'impressions', 'clicks', 'costInLoca
 
 const linkedInErrorSchema = z.object({ message: z.string().default(''), serviceErrorCode: z.number().optional() });
 
-export function checkLinkedInResponse(res: ApiResponse): void {
+export function checkLinkedInResponse(res: PlatformResponse): void {
   if (res.status < 400) return;
   const parsed = linkedInErrorSchema.safeParse(res.body);
   const message = parsed.success && parsed.data.message ? parsed.data.message : `HTTP ${res.status}`;
@@ -119,7 +119,6 @@ export function adAnalyticsQuery(accountId: string, window: ReportWindow): strin
 export class LinkedInConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 30;
   private readonly apiBase: string;
   private readonly tokenUrl: string;
 
@@ -132,16 +131,8 @@ export class LinkedInConnector implements Connector {
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
-    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
-    assertWindow(PROVIDER, input.window);
+    const { ctx, session } = openReportRun(this, kind, input, (refreshToken, c) => refreshWithOAuth2(this.http, this.tokenUrl, this.config, refreshToken, c));
     const accountId = normalizeLinkedInAccount(input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
-    const session = new TokenSession(
-      PROVIDER,
-      input.credentials,
-      (refreshToken, c) => refreshWithOAuth2(this.http, this.tokenUrl, this.config, refreshToken, c),
-      ctx,
-    );
     const get = (pathAndQuery: string) =>
       session.call(async (token) => {
         const headers = {

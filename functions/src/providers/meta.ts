@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { assertWindow, halveWindow, sliceWindow, windowDays } from './dates.js';
+import { halveWindow, sliceWindow, windowDays } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError, formatWait } from './errors.js';
 import { apiUrl, query } from './http.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
+import type { HttpPolicy, PlatformResponse, ProviderHttpClient, RequestContext, ResponseObserver } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import type { RequestGate } from './gate.js';
-import { parseMetaUsage, type UsageReading } from './ratelimit.js';
-import { TokenSession } from './session.js';
+import type { RequestGate } from './requestGate.js';
+import { parseMetaUsage, type UsageReading } from './limitSignals.js';
+import { openReportRun, type TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, PendingReport, ReportKind, ReportWindow } from './types.js';
 
@@ -163,7 +163,7 @@ const metaErrorSchema = z.object({
   }),
 });
 
-export function checkMetaResponse(res: ApiResponse): void {
+export function checkMetaResponse(res: PlatformResponse): void {
   const parsed = metaErrorSchema.safeParse(res.body);
   if (res.status < 400 && !parsed.success) return;
   if (!parsed.success) {
@@ -217,7 +217,6 @@ const REPORT_STATUS_FIELDS = 'async_status,async_percent_completion,error_code,e
 export class MetaConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily', 'demographics', 'placement'];
-  readonly restatementDays = 28;
   private readonly base: string;
   private readonly conversionActions: ReadonlySet<string>;
   private readonly pageSize: number;
@@ -263,15 +262,14 @@ export class MetaConnector implements Connector {
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
-    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
-    assertWindow(PROVIDER, input.window);
-    const accountId = normalizeMetaAccount(input.account);
     // One failed slice stops the others: their rows would be thrown away anyway.
     const stop = new AbortController();
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
+    // Meta's long-lived tokens are not refreshed: a rejected one ends the run.
+    const { ctx, session } = openReportRun(this, kind, input, null, signal);
+    const accountId = normalizeMetaAccount(input.account);
     // Meta also limits per ad account and business: this account's usage slows this account only.
-    const ctx: RequestContext = { calls: 0, signal, accountGate: this.http.gate.account(accountId) };
-    const session = new TokenSession(PROVIDER, input.credentials, null, ctx);
+    ctx.accountGate = this.http.gate.account(accountId);
     const run: ReportRun = { accountId, kind, session, ctx };
 
     let parts: Promise<SliceResult>[];

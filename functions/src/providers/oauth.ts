@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AuthExpiredError, PermanentError, RateLimitedError, TransientError } from './errors.js';
-import type { ApiResponse, ProviderHttpClient, RequestContext } from './http.js';
+import type { PlatformResponse, ProviderHttpClient, RequestContext } from './http.js';
 import { parseBody } from './parse.js';
-import { parseRetryAfter } from './ratelimit.js';
+import { parseRetryAfter } from './limitSignals.js';
 import type { ProviderCredentials, ProviderId } from './types.js';
 
 export const tokenResponseSchema = z.object({
@@ -17,7 +17,7 @@ const oauthErrorSchema = z.object({ error: z.string(), error_description: z.stri
 const DEAD_GRANT_ERRORS = new Set(['invalid_grant', 'invalid_request', 'unauthorized_client']);
 
 export function checkTokenResponse(provider: ProviderId) {
-  return (res: ApiResponse): void => {
+  return (res: PlatformResponse): void => {
     if (res.status >= 200 && res.status < 300) return;
     if (res.status === 429) throw new RateLimitedError(provider, parseRetryAfter(res.headers.get('retry-after')) ?? 0);
     if (res.status >= 500) throw new TransientError(provider, `token endpoint answered HTTP ${res.status}`);

@@ -1,12 +1,44 @@
-import { AuthExpiredError } from './errors.js';
+import { assertWindow } from './dates.js';
+import { AuthExpiredError, PermanentError } from './errors.js';
 import type { RequestContext } from './http.js';
-import type { ProviderCredentials, ProviderId } from './types.js';
+import type { Connector, FetchReportInput, ProviderCredentials, ProviderId, ReportKind } from './types.js';
 
 /** Exchanges a refresh token for new credentials; throws AuthExpiredError when the platform refuses it. */
 export type RefreshCredentials = (refreshToken: string, ctx: RequestContext) => Promise<ProviderCredentials>;
 
-/** Refresh a little early: a token that expires mid-report would cost a failed request. */
-const EXPIRY_MARGIN_MS = 60_000;
+/**
+ * A token this close to its expiry is treated as expired: it is refreshed before a report's
+ * first request, and the sync engine lets one report kind refresh it before the others
+ * start. Five minutes is longer than a sync job may run (JOB_TIMEOUT_MS, 2 minutes by
+ * default), so no request of a run meets a token that expired while the run went on; a
+ * refresh a few minutes early costs one request the run would otherwise risk failing.
+ */
+export const TOKEN_EXPIRY_MARGIN_MS = 5 * 60_000;
+
+/** Whether the access token is within TOKEN_EXPIRY_MARGIN_MS of its expiry (a null expiry never is). */
+export function tokenExpiresSoon(credentials: Pick<ProviderCredentials, 'expiresAt'>, now = Date.now()): boolean {
+  return credentials.expiresAt !== null && credentials.expiresAt - now < TOKEN_EXPIRY_MARGIN_MS;
+}
+
+/**
+ * The opening every connector's fetchReport shares: the kind and the window are checked
+ * before anything is sent, then the run gets its request context and token session.
+ * `refresh` is null for a platform whose tokens are not refreshed (Meta); `signal` replaces
+ * the caller's when the connector combines it with its own.
+ */
+export function openReportRun(
+  connector: Pick<Connector, 'providerId' | 'reportKinds'>,
+  kind: ReportKind,
+  input: FetchReportInput,
+  refresh: RefreshCredentials | null,
+  signal: AbortSignal | undefined = input.signal,
+): { ctx: RequestContext; session: TokenSession } {
+  const provider = connector.providerId;
+  if (!connector.reportKinds.includes(kind)) throw new PermanentError(provider, `report kind "${kind}" is not supported`);
+  assertWindow(provider, input.window);
+  const ctx: RequestContext = { calls: 0, signal, refresher: input.refresher };
+  return { ctx, session: new TokenSession(provider, input.credentials, refresh, ctx) };
+}
 
 /**
  * The access token of one report run. A rejected token is refreshed at most once per run,
@@ -46,8 +78,8 @@ export class TokenSession {
 
   private async usableToken(): Promise<string> {
     if (this.inflight) return this.inflight;
-    const { accessToken, expiresAt } = this.current;
-    if (expiresAt !== null && expiresAt <= this.now() + EXPIRY_MARGIN_MS && this.canRefresh()) {
+    const { accessToken } = this.current;
+    if (tokenExpiresSoon(this.current, this.now()) && this.canRefresh()) {
       return this.renew(accessToken, new AuthExpiredError(this.provider, 'access token expired'));
     }
     return accessToken;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { assertWindow, sliceWindow } from './dates.js';
+import { sliceWindow } from './dates.js';
 import { AuthExpiredError, PermanentError, PermissionError, RateLimitedError, TransientError } from './errors.js';
-import type { ApiResponse, HttpPolicy, ProviderHttpClient, RequestContext } from './http.js';
+import type { HttpPolicy, PlatformResponse, ProviderHttpClient, RequestContext } from './http.js';
 import { apiUrl, query } from './http.js';
 import { checkedRow, numeric, parseBody, parseRecord } from './parse.js';
-import { TokenSession } from './session.js';
+import { openReportRun, type TokenSession } from './session.js';
 import { API_VERSIONS } from './versions.js';
 import type { Connector, FetchReportInput, FetchReportResult, MetricRow, ProviderCredentials, ReportKind, ReportWindow } from './types.js';
 
@@ -29,7 +29,7 @@ const AUTH_CODES = new Set([40102, 40104, 40105]);
 const envelopeSchema = z.object({ code: z.number(), message: z.string().default(''), data: z.unknown().optional() });
 
 /** TikTok answers HTTP 200 for nearly everything; the outcome is the body's code. */
-export function checkTikTokResponse(res: ApiResponse): void {
+export function checkTikTokResponse(res: PlatformResponse): void {
   if (res.status >= 500) throw new TransientError(PROVIDER, `HTTP ${res.status}`);
   const parsed = envelopeSchema.safeParse(res.body);
   if (!parsed.success) {
@@ -82,7 +82,6 @@ const refreshSchema = z.object({
 export class TikTokConnector implements Connector {
   readonly providerId = PROVIDER;
   readonly reportKinds: readonly ReportKind[] = ['campaign-daily'];
-  readonly restatementDays = 3;
   private readonly apiBase: string;
 
   constructor(
@@ -93,12 +92,9 @@ export class TikTokConnector implements Connector {
   }
 
   async fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult> {
-    if (!this.reportKinds.includes(kind)) throw new PermanentError(PROVIDER, `report kind "${kind}" is not supported`);
-    assertWindow(PROVIDER, input.window);
+    const { ctx, session } = openReportRun(this, kind, input, (token, c) => this.refresh(token, c));
     const advertiserId = input.account.trim();
     if (!/^\d+$/.test(advertiserId)) throw new PermanentError(PROVIDER, 'advertiser id must be digits', input.account);
-    const ctx: RequestContext = { calls: 0, signal: input.signal, refresher: input.refresher };
-    const session = new TokenSession(PROVIDER, input.credentials, (token, c) => this.refresh(token, c), ctx);
     const slices = sliceWindow(input.window, this.config.maxDaysPerRequest ?? 30);
     // The report carries no currency: the advertiser's comes from advertiser/info/, once per
     // connection, and first, so that a token problem shows there before the slices fan out.

@@ -1,14 +1,12 @@
 import type { ProviderId } from '../schema/common.js';
 import type { ProviderCredentials } from '../schema/credentials.js';
+import type { DateWindow } from '../schema/jobs.js';
 import type { MetricRow, PendingReport, ReportKind } from '../schema/metrics.js';
 
 export type { ProviderId, ProviderCredentials, MetricRow, PendingReport, ReportKind };
 
-/** Inclusive calendar days, YYYY-MM-DD, in the ad account's timezone. */
-export interface ReportWindow {
-  start: string;
-  end: string;
-}
+/** Inclusive calendar days, YYYY-MM-DD, in the ad account's timezone: the window a job stores. */
+export type ReportWindow = DateWindow;
 
 export interface FetchReportInput {
   /** The platform's account id; prefixes and dashes are accepted ("act_123", "123-456-7890"). */
@@ -61,7 +59,5 @@ export interface FetchReportResult {
 export interface Connector {
   readonly providerId: ProviderId;
   readonly reportKinds: readonly ReportKind[];
-  /** Days the platform keeps restating (late attribution): the default lookback for incremental syncs. */
-  readonly restatementDays: number;
   fetchReport(kind: ReportKind, input: FetchReportInput): Promise<FetchReportResult>;
 }

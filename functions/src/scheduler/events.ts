@@ -1,8 +1,7 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
 import { expiryAfter } from '../queue/index.js';
-import type { EventCounts, EventSource, SchedulerEvent } from '../schema/index.js';
+import { EVENTS_COLLECTION_PATH, type EventCounts, type EventSource, type SchedulerEvent } from '../schema/index.js';
 
-export const EVENTS_COLLECTION_PATH = 'admin/scheduler/events';
 export const eventsCollection = (db: Firestore) => db.collection(EVENTS_COLLECTION_PATH);
 
 export interface RunRecord {

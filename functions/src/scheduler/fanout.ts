@@ -5,7 +5,7 @@ import { GRPC, hasCode } from '../firestore/errors.js';
 import type { EnqueueResult, JobHandler, JobOutcome } from '../queue/index.js';
 import { countRequestedSince, planPlatformBudget, stretchedNextRun } from '../budget/index.js';
 import { sideTaskFailed } from '../logs.js';
-import { PROVIDER_IDS, cadenceSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
+import { INTEGRATIONS_COLLECTION, PROVIDER_IDS, cadenceSchema, integrationDocumentSchema, providerIdSchema, type BudgetSettings, type JobPayload, type ProviderId } from '../schema/index.js';
 import { DUE_SLACK_MS } from './cadence.js';
 import { enqueueJob } from './jobs.js';
 
@@ -61,7 +61,7 @@ const PER_USER = providerIdSchema.options.length;
 const ENQUEUE_PARALLELISM = 32;
 
 function pageQuery(db: Firestore, p: FanOutPayload, providers: readonly ProviderId[]): Query {
-  let query: Query = db.collectionGroup('integrations').where('status', '==', 'connected');
+  let query: Query = db.collectionGroup(INTEGRATIONS_COLLECTION).where('status', '==', 'connected');
   if (p.providerId) query = query.where('providerId', '==', p.providerId);
   else if (providers.length < PROVIDER_IDS.length) query = query.where('providerId', 'in', [...providers]);
   if (p.mode === 'due' && p.phase === 'unscheduled') {
@@ -81,15 +81,24 @@ function pageQuery(db: Firestore, p: FanOutPayload, providers: readonly Provider
   return query.limit(p.maxUsers * PER_USER);
 }
 
-/** The page's documents, cut after the maxUsers-th distinct user. */
-function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): QueryDocumentSnapshot[] {
+/**
+ * The fields of an integration the fan-out reads. A cadence it cannot read counts as daily,
+ * so one integration with a broken automation never holds up the page.
+ */
+const fannedOutIntegrationSchema = integrationDocumentSchema.pick({ userId: true, providerId: true, nextRunAt: true }).extend({
+  automation: z.object({ cadence: cadenceSchema.catch('daily') }).catch({ cadence: 'daily' }),
+});
+type FannedOutIntegration = z.infer<typeof fannedOutIntegrationSchema>;
+
+/** The page's documents, read, cut after the maxUsers-th distinct user. */
+function firstUsers(docs: QueryDocumentSnapshot[], maxUsers: number): { doc: QueryDocumentSnapshot; integration: FannedOutIntegration }[] {
   const users = new Set<string>();
-  const kept: QueryDocumentSnapshot[] = [];
+  const kept: { doc: QueryDocumentSnapshot; integration: FannedOutIntegration }[] = [];
   for (const doc of docs) {
-    const userId = doc.get('userId') as string;
-    if (!users.has(userId) && users.size >= maxUsers) break;
-    users.add(userId);
-    kept.push(doc);
+    const integration = fannedOutIntegrationSchema.parse(doc.data());
+    if (!users.has(integration.userId) && users.size >= maxUsers) break;
+    users.add(integration.userId);
+    kept.push({ doc, integration });
   }
   return kept;
 }
@@ -192,11 +201,11 @@ async function fanOutPage(
   // What this page may still start per budgeted platform is taken before each enqueue (they run side by side).
 
   await Promise.all(
-    docs.map((doc) =>
+    docs.map(({ doc, integration }) =>
       limit(async () => {
         // A page that timed out stops enqueuing: its retry owns the rest of it.
         if (signal?.aborted) return;
-        const providerId = doc.get('providerId') as ProviderId;
+        const { providerId } = integration;
         const budget = payload.budgets?.[providerId];
         if (budget) {
           // Over this hour's allowance: left due, untouched, so the next hour's run (oldest first) takes it.
@@ -204,9 +213,9 @@ async function fanOutPage(
           if (left <= 0) return;
           allowance.set(providerId, left - 1);
         }
-        const cadence = cadenceSchema.catch('daily').parse(doc.get('automation.cadence'));
+        const cadence = integration.automation.cadence;
         // From the boundary it was due at when the run came a little early (DUE_SLACK_MS): not the same boundary again.
-        const from = Math.max(nowMs, (doc.get('nextRunAt') as Timestamp | null)?.toMillis() ?? 0);
+        const from = Math.max(nowMs, integration.nextRunAt?.toMillis() ?? 0);
         const nextRunAt = stretchedNextRun(cadence, budget?.stretchedTo ?? null, from);
         const advance = payload.mode === 'due' ? { nextRunAt: Timestamp.fromMillis(nextRunAt), lastRequestedAt: Timestamp.fromDate(now) } : { lastRequestedAt: Timestamp.fromDate(now) };
         const jobPayload: JobPayload = payload.timeframeDays ? { timeframeDays: payload.timeframeDays } : {};
@@ -214,7 +223,7 @@ async function fanOutPage(
           const result = await enqueueJob(
             db,
             {
-              userId: doc.get('userId') as string,
+              userId: integration.userId,
               providerId,
               jobType: payload.jobType,
               ...(payload.priority !== null ? { priority: payload.priority } : {}),
@@ -251,6 +260,6 @@ async function fanOutPage(
     }
     return { counters: { queued, duplicates } };
   }
-  const cursor: FanOutPayload['cursor'] = [(last.get('nextRunAt') as Timestamp | null)?.toMillis() ?? null, last.ref.path];
+  const cursor: FanOutPayload['cursor'] = [last.integration.nextRunAt?.toMillis() ?? null, last.doc.ref.path];
   return { counters: { queued, duplicates }, continueWith: { ...payload, cursor, page: payload.page + 1 } };
 }

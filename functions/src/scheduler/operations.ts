@@ -1,7 +1,6 @@
 import { Timestamp } from 'firebase-admin/firestore';
-import { ALERT_STATES_PATH, currentPolicy, evaluateAlerts, runObservations, staleResetObservation, type Observation } from '../alerts/index.js';
+import { currentPolicy, evaluateAlerts, runObservations, staleResetObservation, type Observation } from '../alerts/index.js';
 import { monitorObservations } from '../alerts/monitor.js';
-import { QUOTA_USAGE_COLLECTION } from '../budget/index.js';
 import type { AppContext } from '../context.js';
 import { maxRunMinutesProblem, leaseMsOf } from '../config/limits.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors.js';
@@ -17,8 +16,12 @@ import {
   type EventSource,
   type ProviderId,
   type ScheduleBody,
+  ALERT_STATES_PATH,
+  EVENTS_COLLECTION_PATH,
+  QUOTA_USAGE_COLLECTION,
+  integrationsPath,
 } from '../schema/index.js';
-import { EVENTS_COLLECTION_PATH, recordEvent } from './events.js';
+import { recordEvent } from './events.js';
 import { PROCESS_ALL_USERS_KEY, enqueueFanOut, scheduleAllUsersKey } from './fanout.js';
 import { adsQueue, enqueueJob } from './jobs.js';
 
@@ -221,7 +224,7 @@ export async function scheduleSyncs(ctx: AppContext, body: ScheduleBody): Promis
     jobs.push({ providerId: body.providerId ?? null, jobId: result.jobId, duplicate: result.duplicate });
   } else {
     const userId = body.userId!;
-    const integrations = ctx.db.collection('users').doc(userId).collection('integrations');
+    const integrations = ctx.db.collection(integrationsPath(userId));
     const snaps = body.providerId
       ? [await integrations.doc(body.providerId).get()].filter((s) => s.exists)
       : (await integrations.get()).docs;

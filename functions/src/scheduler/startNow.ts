@@ -1,5 +1,6 @@
 import { FieldValue, type Firestore, type WriteBatch } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
+import { startRequestPath } from '../schema/index.js';
 import { runWorkerCall } from './operations.js';
 
 /**
@@ -10,10 +11,8 @@ import { runWorkerCall } from './operations.js';
  * the trigger fires (at least once) whenever the commit landed. Only people's requests
  * write here, so the scheduled fan-out's thousands of jobs never wake the trigger.
  */
-export const START_REQUESTS_COLLECTION = 'jobStartRequests';
-
 export function requestStart(batch: WriteBatch, db: Firestore, userId: string): void {
-  batch.set(db.collection(START_REQUESTS_COLLECTION).doc(userId), { requestedAt: FieldValue.serverTimestamp() });
+  batch.set(db.doc(startRequestPath(userId)), { requestedAt: FieldValue.serverTimestamp() });
 }
 
 /** Jobs one start-now run takes at most: a user has at most two lanes per platform. */

@@ -11,6 +11,13 @@ export const PROVIDER_LABELS: Record<ProviderId, string> = {
   tiktok: 'TikTok Ads',
 };
 
+/**
+ * Days each platform keeps restating (late attribution, conversion windows): the default
+ * lookback of an incremental sync, and what the Ads Hub says a sync re-fetches when the
+ * lookback is left to the platform. The user's lookback setting wins.
+ */
+export const RESTATEMENT_DAYS: Readonly<Record<ProviderId, number>> = { meta: 28, google: 14, linkedin: 30, tiktok: 3 };
+
 /** Firestore document ids: no slashes, not "." or "..", at most 1,500 bytes. */
 export const documentIdSchema = z
   .string()

@@ -9,3 +9,4 @@ export * from './hub.js';
 export * from './connections.js';
 export * from './alerts.js';
 export * from './budgets.js';
+export * from './paths.js';

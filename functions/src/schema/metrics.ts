@@ -187,9 +187,6 @@ export const metricTotalsSchema = z.object({
 });
 export type MetricTotals = z.infer<typeof metricTotalsSchema>;
 
-export const METRIC_MONTHS_COLLECTION = 'metricMonths';
-export const METRIC_TOTALS_COLLECTION = 'metricTotals';
-
 export function metricMonthId(row: Pick<MetricRow, 'provider' | 'accountId' | 'kind' | 'campaignId' | 'date'>): string {
   const month = monthOf(row.date);
   return keyOf([row.provider, row.accountId, row.kind, row.campaignId, month], [row.provider, row.kind, month]);

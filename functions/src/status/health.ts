@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js';
 import { apiVersionStatus, type ApiVersionStatus } from '../providers/index.js';
 import { isOpen } from '../queue/index.js';
 import { loadCircuits } from '../scheduler/jobs.js';
-import { PROVIDER_LABELS, type ProviderId } from '../schema/index.js';
+import { PROVIDER_LABELS, SCHEDULER_PATH, type ProviderId } from '../schema/index.js';
 
 export interface HealthCheck {
   ok: boolean;
@@ -79,7 +79,7 @@ const minutes = (ms: number) => Math.floor(ms / 60_000);
 export async function checkHealth(db: Firestore, config: Config, startedAt: number, now = Date.now()): Promise<HealthReport> {
   const failed: string[] = [];
   const [firestoreRead, circuitsRead, queueRead] = await Promise.all([
-    timed(() => db.collection('admin').doc('scheduler').get()),
+    timed(() => db.doc(SCHEDULER_PATH).get()),
     timed(() => loadCircuits(db)),
     timed(async () => {
       const { backlogMs } = await currentPolicy({ db, config: config.alerts });

@@ -1,11 +1,11 @@
-import type { Firestore, Timestamp } from 'firebase-admin/firestore';
+import type { Firestore } from 'firebase-admin/firestore';
 import { isOpen, jobsCollection } from '../queue/index.js';
 import { loadCircuits } from '../scheduler/jobs.js';
-import { estimateFinish, jobDocumentSchema, type Job, type JobStatus, type ProviderId } from '../schema/index.js';
+import { estimateFinish, integrationDocumentSchema, integrationsPath, jobDocumentSchema, type Job, type JobStatus, type ProviderId, type TimestampLike } from '../schema/index.js';
 
 export { estimateFinish };
 
-const iso = (t: Timestamp | null | undefined): string | null => (t ? t.toDate().toISOString() : null);
+const iso = (t: TimestampLike | null | undefined): string | null => (t ? t.toDate().toISOString() : null);
 
 export interface JobView {
   id: string;
@@ -37,11 +37,11 @@ export function jobView(job: Job, now = Date.now()): JobView {
     maxAttempts: job.maxAttempts,
     progress: job.progress,
     eta: eta ? eta.toISOString() : null,
-    runAfter: iso(job.runAfter as Timestamp),
+    runAfter: iso(job.runAfter),
     lastError: job.lastError,
-    createdAt: iso(job.createdAt as Timestamp),
-    startedAt: iso(job.startedAt as Timestamp | null),
-    finishedAt: iso(job.finishedAt as Timestamp | null),
+    createdAt: iso(job.createdAt),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
   };
 }
 
@@ -50,7 +50,7 @@ export async function userStatus(db: Firestore, userId: string) {
   const mine = jobsCollection(db).where('userId', '==', userId);
   const count = async (status: JobStatus) => (await mine.where('status', '==', status).count().get()).data().count;
   const [integrations, recent, queued, running, failed, circuits] = await Promise.all([
-    db.collection('users').doc(userId).collection('integrations').get(),
+    db.collection(integrationsPath(userId)).get(),
     mine.orderBy('createdAt', 'desc').limit(20).get(),
     count('queued'),
     count('running'),
@@ -59,17 +59,23 @@ export async function userStatus(db: Firestore, userId: string) {
   ]);
   return {
     userId,
-    integrations: integrations.docs.map((doc) => ({
-      providerId: doc.id,
-      status: doc.get('status') as string,
-      accountId: (doc.get('accountId') as string | null | undefined) ?? null,
-      automation: doc.get('automation') as unknown,
-      nextRunAt: iso(doc.get('nextRunAt') as Timestamp | null),
-      lastSyncedAt: iso(doc.get('lastSyncedAt') as Timestamp | null),
-      lastSyncStatus: (doc.get('lastSyncStatus') as string | null | undefined) ?? null,
-      lastRequestedAt: iso(doc.get('lastRequestedAt') as Timestamp | null),
-      lastError: (doc.get('lastError') as string | null | undefined) ?? null,
-    })),
+    // Read through the schema; like a malformed job, a malformed integration is left out of the view.
+    integrations: integrations.docs.flatMap((doc) => {
+      const parsed = integrationDocumentSchema.safeParse(doc.data());
+      if (!parsed.success) return [];
+      const i = parsed.data;
+      return [{
+        providerId: doc.id,
+        status: i.status,
+        accountId: i.accountId,
+        automation: i.automation,
+        nextRunAt: iso(i.nextRunAt),
+        lastSyncedAt: iso(i.lastSyncedAt),
+        lastSyncStatus: i.lastSyncStatus,
+        lastRequestedAt: iso(i.lastRequestedAt),
+        lastError: i.lastError,
+      }];
+    }),
     queue: { queued, running, failed },
     // A malformed job (the worker fails it with its reason) is left out rather than failing the whole view.
     recentJobs: recent.docs.flatMap((doc) => {

@@ -1,6 +1,6 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import type { ConnectorRegistry, FetchReportResult, ReportWindow } from '../providers/index.js';
-import { PermanentError } from '../providers/index.js';
+import { PermanentError, tokenExpiresSoon } from '../providers/index.js';
 import type { PendingReport, ProviderCredentials, ProviderId, ReportKind } from '../schema/index.js';
 import { StoredCredentialRefresher } from './credentials.js';
 import { saveAccountCurrency } from './connection.js';
@@ -73,7 +73,7 @@ export async function syncWindow(
       ...(resuming ? { pending: request.pending!.filter((p) => p.kind === kind) } : {}),
     });
   let results: FetchReportResult[];
-  if (tokenMayExpire(request.credentials)) {
+  if (tokenExpiresSoon(request.credentials)) {
     // Kinds share one token: the first kind goes alone so that only it refreshes the
     // token, and the others use the fresh one.
     const [first, ...rest] = kinds;
@@ -106,11 +106,4 @@ export async function syncWindow(
     pending: results.flatMap((r) => r.pending ?? []),
     currency: currency ?? request.currency ?? null,
   };
-}
-
-/** Refresh margin: a token this close to its expiry is treated as expiring. */
-const EXPIRY_MARGIN_MS = 5 * 60_000;
-
-function tokenMayExpire(credentials: ProviderCredentials, now = Date.now()): boolean {
-  return credentials.expiresAt !== null && credentials.expiresAt - now < EXPIRY_MARGIN_MS;
 }

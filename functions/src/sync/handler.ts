@@ -11,11 +11,11 @@ import {
 import { z } from 'zod';
 import { nextBudgetDay, readUsage, recordUsage, retryAllowed } from '../budget/index.js';
 import { budgetHeld, sideTaskFailed } from '../logs.js';
-import { PROVIDER_LABELS, RECONNECT_REASON, dateWindowSchema, jobDocumentSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
+import { PROVIDER_LABELS, RECONNECT_REASON, RESTATEMENT_DAYS, dateWindowSchema, jobDocumentSchema, pendingReportSchema, type BudgetSettings, type Job, type ProviderId } from '../schema/index.js';
 import { syncWindow } from './engine.js';
 import { ConnectionChangedError, recordHistoryLoaded, recordSyncResult, type JobConnection } from './connection.js';
 import { loadIntegration, type WriteOptions } from './store.js';
-import { RESTATEMENT_DAYS, backfillChunks, lookbackWindow } from './window.js';
+import { backfillChunks, lookbackWindow } from './window.js';
 
 export interface SyncHandlerOptions {
   /** Connectors for daily syncs. */

@@ -2,11 +2,13 @@ import { FieldPath, Timestamp, type DocumentReference, type Firestore } from 'fi
 import type { ReportWindow } from '../providers/index.js';
 import {
   integrationDocumentSchema,
-  METRIC_MONTHS_COLLECTION,
-  METRIC_TOTALS_COLLECTION,
+  credentialsPath,
   dayValues,
+  integrationPath,
   metricMonthId,
+  metricMonthsPath,
   metricTotalsId,
+  metricTotalsPath,
   monthOf,
   segmentKey,
   type CampaignDay,
@@ -19,12 +21,8 @@ import {
   type ProviderId,
 } from '../schema/index.js';
 
-/** Server-only (firestore.rules deny every client): tokens never sit in a readable document. */
-export const CREDENTIALS_COLLECTION = 'providerCredentials';
-export const credentialsRef = (db: Firestore, userId: string, providerId: ProviderId) =>
-  db.collection(CREDENTIALS_COLLECTION).doc(`${userId}__${providerId}`);
-export const integrationRef = (db: Firestore, userId: string, providerId: ProviderId) =>
-  db.collection('users').doc(userId).collection('integrations').doc(providerId);
+export const credentialsRef = (db: Firestore, userId: string, providerId: ProviderId) => db.doc(credentialsPath(userId, providerId));
+export const integrationRef = (db: Firestore, userId: string, providerId: ProviderId) => db.doc(integrationPath(userId, providerId));
 
 export async function loadIntegration(
   db: Firestore,
@@ -84,14 +82,14 @@ export async function readExistingMetrics(
   providerId: ProviderId,
   window: ReportWindow,
 ): Promise<StoredMetrics> {
-  const inWindow = (collection: string) =>
+  const inWindow = (collectionPath: string) =>
     db
-      .collection('users').doc(userId).collection(collection)
+      .collection(collectionPath)
       .where('provider', '==', providerId)
       .where('month', '>=', monthOf(window.start))
       .where('month', '<=', monthOf(window.end))
       .get();
-  const [months, totals] = await Promise.all([inWindow(METRIC_MONTHS_COLLECTION), inWindow(METRIC_TOTALS_COLLECTION)]);
+  const [months, totals] = await Promise.all([inWindow(metricMonthsPath(userId)), inWindow(metricTotalsPath(userId))]);
   return {
     months: new Map(months.docs.map((doc) => {
       const d = doc.data() as MetricMonth;
@@ -117,7 +115,8 @@ export interface PlannedDoc {
 
 /** What a set of fetched rows changes: the month and totals documents, each with only its changed days. */
 export function planMetricWrites(db: Firestore, userId: string, rows: readonly MetricRow[], existing: StoredMetrics, options: { onlyMissingDays?: boolean } = {}): PlannedDoc[] {
-  const user = db.collection('users').doc(userId);
+  const monthDocs = db.collection(metricMonthsPath(userId));
+  const totalsDocs = db.collection(metricTotalsPath(userId));
   const months = new Map<string, { first: MetricRow; days: Map<string, Map<string, CampaignDay>> }>();
   const totals = new Map<string, { first: MetricRow; campaigns: Map<string, string>; days: Map<string, Map<string, CampaignDay>> }>();
   // Grouped by a plain key first: the escaped document id is computed once per document, not per row.
@@ -156,7 +155,7 @@ export function planMetricWrites(db: Firestore, userId: string, rows: readonly M
     const headerChanged = !options.onlyMissingDays && stored?.header !== monthHeader(header);
     if (changed.size === 0 && !headerChanged) continue;
     const rowCount = [...changed.values()].reduce((sum, segments) => sum + Object.keys(segments).length, 0);
-    plans.push({ ref: user.collection(METRIC_MONTHS_COLLECTION).doc(id), header, days: changed, rows: rowCount });
+    plans.push({ ref: monthDocs.doc(id), header, days: changed, rows: rowCount });
   }
   for (const t of totals.values()) {
     const id = metricTotalsId(t.first);
@@ -170,7 +169,7 @@ export function planMetricWrites(db: Firestore, userId: string, rows: readonly M
     const headerChanged =
       !options.onlyMissingDays && (stored?.header !== totalsHeader(header) || [...t.campaigns].some(([campaignId, name]) => stored.names?.get(campaignId) !== name));
     if (changed.size === 0 && !headerChanged) continue;
-    plans.push({ ref: user.collection(METRIC_TOTALS_COLLECTION).doc(id), header, days: changed, rows: 0 });
+    plans.push({ ref: totalsDocs.doc(id), header, days: changed, rows: 0 });
   }
   return plans;
 }

@@ -1,12 +1,5 @@
 import { addDays, sliceWindow } from '../providers/dates.js';
 import type { ReportWindow } from '../providers/index.js';
-import type { ProviderId } from '../schema/index.js';
-
-/**
- * Days each platform keeps restating (late attribution, conversion windows): the default
- * lookback of an incremental sync. The user's lookback setting wins.
- */
-export const RESTATEMENT_DAYS: Record<ProviderId, number> = { meta: 28, google: 14, linkedin: 30, tiktok: 3 };
 
 /** How far back each platform keeps daily reporting data (about 37 months; we take 2 years). */
 export const MAX_BACKFILL_DAYS = 730;

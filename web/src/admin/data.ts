@@ -1,6 +1,6 @@
 import { collection, collectionGroup, getCountFromServer, limit, orderBy, query, where, type QueryConstraint } from 'firebase/firestore';
 import { useEffect, useMemo, useState } from 'react';
-import { JOB_STATUSES, PROVIDER_IDS, schedulerEventSchema, type Job, type JobStatus, type ProviderId, type SchedulerEvent } from '@functions/schema/index.js';
+import { EVENTS_COLLECTION_PATH, INTEGRATIONS_COLLECTION, JOB_STATUSES, PROVIDER_IDS, USERS_COLLECTION, schedulerEventSchema, type Job, type JobStatus, type ProviderId, type SchedulerEvent } from '@functions/schema/index.js';
 import { db } from '../firebase';
 import { parseIntegrations, parseJobs, type Integration } from '../live/user';
 import { useLiveQuery, type Live } from '../live/useLive';
@@ -69,7 +69,7 @@ export function useQueueCounts(version: string): { counts: QueueCounts | null; e
 export type EventRow = SchedulerEvent & { id: string };
 
 export function useSchedulerEvents(count = 40): Live<EventRow[]> {
-  const q = useMemo(() => query(collection(db, 'admin', 'scheduler', 'events'), orderBy('at', 'desc'), limit(count)), [count]);
+  const q = useMemo(() => query(collection(db, EVENTS_COLLECTION_PATH), orderBy('at', 'desc'), limit(count)), [count]);
   return useLiveQuery(
     q,
     `events:${count}`,
@@ -112,7 +112,7 @@ export function useCircuits(): Live<Circuit[]> {
 
 /** Integrations across all users that wait for their owner to reconnect. */
 export function useErrorIntegrations(): Live<Integration[]> {
-  const q = useMemo(() => query(collectionGroup(db, 'integrations'), where('status', '==', 'error'), limit(50)), []);
+  const q = useMemo(() => query(collectionGroup(db, INTEGRATIONS_COLLECTION), where('status', '==', 'error'), limit(50)), []);
   return useLiveQuery(q, 'error-integrations', parseIntegrations, []);
 }
 
@@ -126,7 +126,7 @@ export interface UserRow {
 export function useUsers(search: string): Live<UserRow[]> {
   const prefix = search.trim().toLowerCase();
   const q = useMemo(() => {
-    const users = collection(db, 'users');
+    const users = collection(db, USERS_COLLECTION);
     return prefix ? query(users, where('email', '>=', prefix), where('email', '<', `${prefix}\uf8ff`), orderBy('email'), limit(12)) : query(users, orderBy('email'), limit(12));
   }, [prefix]);
   return useLiveQuery(

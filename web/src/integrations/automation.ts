@@ -1,6 +1,6 @@
 import { Timestamp, updateDoc, doc } from 'firebase/firestore';
 import { nextRunFor } from '@functions/scheduler/cadence.js';
-import { automationSchema, type Automation, type ProviderId } from '@functions/schema/index.js';
+import { automationSchema, integrationPath, type Automation, type ProviderId } from '@functions/schema/index.js';
 import { db } from '../firebase';
 
 /**
@@ -12,7 +12,7 @@ export async function saveAutomation(uid: string, providerId: ProviderId, curren
   const valid = automationSchema.parse(next);
   const scheduleChanged = valid.enabled !== current.enabled || valid.cadence !== current.cadence;
   const nextRun = nextRunFor(valid, new Date());
-  await updateDoc(doc(db, 'users', uid, 'integrations', providerId), {
+  await updateDoc(doc(db, integrationPath(uid, providerId)), {
     automation: valid,
     ...(scheduleChanged ? { nextRunAt: nextRun ? Timestamp.fromDate(nextRun) : null } : {}),
   });

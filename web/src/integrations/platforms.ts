@@ -1,6 +1,6 @@
-import { PROVIDER_IDS, PROVIDER_LABELS, type ProviderId } from '@functions/schema/index.js';
+import { PROVIDER_IDS, PROVIDER_LABELS, RESTATEMENT_DAYS, type ProviderId } from '@functions/schema/index.js';
 
-export { PROVIDER_IDS, PROVIDER_LABELS };
+export { PROVIDER_IDS, PROVIDER_LABELS, RESTATEMENT_DAYS };
 
 /** Brand accents for the cards; the text never relies on colour alone. */
 export const PROVIDER_COLORS: Record<ProviderId, string> = {
@@ -18,9 +18,6 @@ export function displayAccountId(providerId: ProviderId, id: string): string {
   if (providerId === 'meta') return `act_${id}`;
   return id;
 }
-
-/** The days each platform keeps restating, re-fetched when the lookback is left to the platform. */
-export const RESTATEMENT_DAYS: Record<ProviderId, number> = { meta: 28, google: 14, linkedin: 30, tiktok: 3 };
 
 const CONNECTING_KEY = 'ads-hub:connecting:';
 

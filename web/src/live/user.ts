@@ -1,6 +1,6 @@
 import { collection, limit, orderBy, query, where } from 'firebase/firestore';
 import { useMemo } from 'react';
-import { integrationDocumentSchema, jobDocumentSchema, type IntegrationDocument, type Job, type ProviderId } from '@functions/schema/index.js';
+import { integrationDocumentSchema, integrationsPath, jobDocumentSchema, type IntegrationDocument, type Job, type ProviderId } from '@functions/schema/index.js';
 import { db } from '../firebase';
 import { useLiveQuery, type Live } from './useLive';
 
@@ -23,7 +23,7 @@ export function parseIntegrations(docs: { data(): unknown }[]): Integration[] {
 
 /** A user's integrations, keyed by platform. */
 export function useIntegrations(uid: string | null): Live<Map<ProviderId, Integration>> {
-  const q = useMemo(() => (uid ? collection(db, 'users', uid, 'integrations') : null), [uid]);
+  const q = useMemo(() => (uid ? collection(db, integrationsPath(uid)) : null), [uid]);
   return useLiveQuery(q, `integrations:${uid}`, (docs) => new Map(parseIntegrations(docs).map((i) => [i.providerId, i])), new Map());
 }
 

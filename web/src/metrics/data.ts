@@ -1,6 +1,6 @@
 import { collection, orderBy, query, where, type DocumentSnapshot } from 'firebase/firestore';
 import { useMemo } from 'react';
-import { METRIC_TOTALS_COLLECTION, metricTotalsSchema, monthOf, type ProviderId } from '@functions/schema/index.js';
+import { metricTotalsPath, metricTotalsSchema, monthOf, type ProviderId } from '@functions/schema/index.js';
 import { db } from '../firebase';
 import { useQueryOnce, type Live } from '../live/useLive';
 
@@ -108,7 +108,7 @@ export function usePlatformMetrics(request: MetricsRequest | null, version: stri
     if (!request) return null;
     // The account's months the window touches: at most four documents for 90 days.
     return query(
-      collection(db, 'users', request.uid, METRIC_TOTALS_COLLECTION),
+      collection(db, metricTotalsPath(request.uid)),
       where('provider', '==', request.providerId),
       where('accountId', '==', request.accountId),
       where('month', '>=', monthOf(request.start)),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestGate, type PacingOptions } from '../../functions/src/providers/gate.js';
+import { RequestGate, type PacingOptions } from '../../functions/src/providers/requestGate.js';
 import { createGates } from '../../functions/src/providers/index.js';
 
 /** Virtual time: sleeping moves the clock, so pacing is checked without waiting. */
@@ -50,7 +50,7 @@ function interleavedClock() {
   return { clock, runUntil, now: () => t };
 }
 
-describe('providers/gate: pacing to a known or learned rate', () => {
+describe('providers/requestGate: pacing to a known or learned rate', () => {
   it('honours a pause set while a request already waits for room in the last second', async () => {
     const v = interleavedClock();
     const gate = new RequestGate({ requestsPerSecond: 2 }, v.clock);

@@ -1,3 +1,9 @@
+/**
+ * What the platforms' answers say about their limits, read from headers and bodies:
+ * Retry-After, Google's retryDelay, Meta's usage headers, the daily reset at midnight UTC.
+ * The limiter that acts on them is requestGate.ts.
+ */
+
 /** Retry-After as seconds or an HTTP date, in milliseconds from now; null when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | null {
   if (value == null || value.trim() === '') return null;

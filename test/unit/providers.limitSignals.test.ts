@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration, parseMetaUsage, parseRetryAfter } from '../../functions/src/providers/ratelimit.js';
+import { parseDuration, parseMetaUsage, parseRetryAfter } from '../../functions/src/providers/limitSignals.js';
 
-describe('providers/ratelimit', () => {
+describe('providers/limitSignals', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
     assert.equal(parseRetryAfter('37'), 37_000);
     assert.equal(parseRetryAfter('0.5'), 500);
