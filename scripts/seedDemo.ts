@@ -9,7 +9,7 @@ import { getAuth } from 'firebase-admin/auth';
 import { Timestamp, getFirestore, type Firestore } from 'firebase-admin/firestore';
 import { nextRunAfter } from '../functions/src/scheduler/cadence.js';
 import { requestStart } from '../functions/src/scheduler/startNow.js';
-import { PROVIDER_IDS, CADENCES, type IntegrationDocument, type ProviderId } from '../functions/src/schema/index.js';
+import { PROVIDER_IDS, CADENCES, integrationDocument, type IntegrationDocument, type ProviderId } from '../functions/src/schema/index.js';
 import { backfillChunks } from '../functions/src/sync/window.js';
 import { credentialsRef, emptyStoredMetrics, integrationRef, writeMetrics } from '../functions/src/sync/store.js';
 import { expectedRows } from './sandbox/data.js';
@@ -23,24 +23,19 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** The demo user's own four platforms, each in another state. */
 async function seedDemoUser(db: Firestore, sandbox: Sandbox, uid: string): Promise<void> {
   const now = Date.now();
-  const base = (providerId: ProviderId, accountId: string, accountName: string): IntegrationDocument => ({
-    userId: uid,
-    providerId,
-    status: 'connected',
-    connectionId: `demo-${providerId}`,
-    accountId,
-    accountName,
-    timezone: 'UTC',
-    currency: null,
-    loginCustomerId: null,
-    automation: { enabled: true, cadence: 'daily', lookbackDays: null },
-    nextRunAt: Timestamp.fromDate(nextRunAfter('daily', new Date(now))),
-    lastSyncedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
-    lastSyncStatus: 'succeeded',
-    historyLoadedAt: Timestamp.fromMillis(now - 30 * DAY),
-    lastRequestedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
-    lastError: null,
-  });
+  const base = (providerId: ProviderId, accountId: string, accountName: string): IntegrationDocument =>
+    integrationDocument({
+      userId: uid,
+      providerId,
+      connectionId: `demo-${providerId}`,
+      accountId,
+      accountName,
+      nextRunAt: Timestamp.fromDate(nextRunAfter('daily', new Date(now))),
+      lastSyncedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
+      lastSyncStatus: 'succeeded',
+      historyLoadedAt: Timestamp.fromMillis(now - 30 * DAY),
+      lastRequestedAt: Timestamp.fromMillis(now - 2 * 3_600_000),
+    });
   // Google Ads: synced, six months of data, reached through a manager account.
   const google = { ...base('google', '1234567890', 'Northwind Coffee'), loginCustomerId: '1112223334' };
   // Meta Ads: the grant was revoked three days ago; the card asks to reconnect.
@@ -117,20 +112,18 @@ export async function seedDemo(projectId: string, sandbox: Sandbox, userCount = 
   users.forEach((userId, u) => {
     void writer.set(db.collection('users').doc(userId), { email: `${userId}@example.com`, displayName: userId, createdAt: Timestamp.fromMillis(now) });
     PROVIDER_IDS.slice(0, 1 + (u % PROVIDER_IDS.length)).forEach((providerId, p) => {
-      void writer.set(db.collection('users').doc(userId).collection('integrations').doc(providerId), {
-        userId,
-        providerId,
-        status: (u + p) % 11 === 5 ? 'disconnected' : 'connected',
-        accountId: demoAccount(providerId, u),
-        timezone: 'UTC',
-        automation: { enabled: (u + p) % 7 !== 3, cadence: CADENCES[(u + p) % CADENCES.length], lookbackDays: null },
-        // Half are due now, the rest over the next day.
-        nextRunAt: Timestamp.fromMillis(now + (u % 2 === 0 ? -60_000 : (u % 24) * 3_600_000)),
-        lastSyncedAt: null,
-        lastSyncStatus: null,
-        lastRequestedAt: null,
-        lastError: null,
-      });
+      void writer.set(
+        db.collection('users').doc(userId).collection('integrations').doc(providerId),
+        integrationDocument({
+          userId,
+          providerId,
+          status: (u + p) % 11 === 5 ? 'disconnected' : 'connected',
+          accountId: demoAccount(providerId, u),
+          automation: { enabled: (u + p) % 7 !== 3, cadence: CADENCES[(u + p) % CADENCES.length]!, lookbackDays: null },
+          // Half are due now, the rest over the next day.
+          nextRunAt: Timestamp.fromMillis(now + (u % 2 === 0 ? -60_000 : (u % 24) * 3_600_000)),
+        }),
+      );
       // The sandbox accepts any token; in production these come from the OAuth connect flow.
       void writer.set(credentialsRef(db, userId, providerId), {
         accessToken: `demo-${providerId}-${userId}`,

@@ -16,7 +16,7 @@ import { FieldPath, FieldValue, Timestamp, getFirestore } from 'firebase-admin/f
 import { loadConfig } from '../../functions/src/config/index.js';
 import { createAppContext, defaultHandlers, type AppContext } from '../../functions/src/context.js';
 import { runCronOperation, runWorkerCall } from '../../functions/src/scheduler/operations.js';
-import { METRIC_MONTHS_COLLECTION, METRIC_TOTALS_COLLECTION, PROVIDER_IDS, type ProviderId } from '../../functions/src/schema/index.js';
+import { METRIC_MONTHS_COLLECTION, METRIC_TOTALS_COLLECTION, PROVIDER_IDS, integrationDocument, type ProviderId } from '../../functions/src/schema/index.js';
 import { checkHealth } from '../../functions/src/status/health.js';
 import { credentialsRef } from '../../functions/src/sync/store.js';
 import { DEMO_PLATFORM_SECRETS } from '../localConfig.js';
@@ -78,22 +78,7 @@ async function seed(sandbox: Sandbox, providerId: ProviderId): Promise<string[]>
   const writer = db.bulkWriter();
   for (const userId of users) {
     void writer.set(db.doc(`users/${userId}`), { email: `${userId}@example.com`, displayName: userId, createdAt: Timestamp.now() });
-    void writer.set(db.doc(`users/${userId}/integrations/${providerId}`), {
-      userId,
-      providerId,
-      status: 'connected',
-      accountId: ACCOUNTS[providerId],
-      accountName: 'Demo account',
-      timezone: 'UTC',
-      currency: null,
-      loginCustomerId: null,
-      automation: { enabled: true, cadence: 'daily', lookbackDays: null },
-      nextRunAt: due,
-      lastSyncedAt: null,
-      lastSyncStatus: null,
-      lastRequestedAt: null,
-      lastError: null,
-    });
+    void writer.set(db.doc(`users/${userId}/integrations/${providerId}`), integrationDocument({ userId, providerId, accountId: ACCOUNTS[providerId], accountName: 'Demo account', nextRunAt: due }));
   }
   await writer.close();
   for (const userId of users) {

@@ -17,6 +17,7 @@ import {
   METRIC_MONTHS_COLLECTION,
   METRIC_TOTALS_COLLECTION,
   PROVIDER_IDS,
+  integrationDocument,
   metricMonthSchema,
   metricRowId,
   monthOf,
@@ -287,11 +288,7 @@ async function manyClients(): Promise<void> {
     for (let n = 0; n < 100; n++) {
       for (const providerId of PROVIDER_IDS) {
         const userId = `client-${n}`;
-        void writer.set(integrationRef(db, userId, providerId), {
-          userId, providerId, status: 'connected', accountId: ACCOUNT[providerId](n), timezone: 'UTC',
-          automation: { enabled: true, cadence: 'daily', lookbackDays: null },
-          nextRunAt: null, lastSyncedAt: null, lastSyncStatus: null, lastRequestedAt: null, lastError: null,
-        });
+        void writer.set(integrationRef(db, userId, providerId), integrationDocument({ userId, providerId, accountId: ACCOUNT[providerId](n) }));
         void writer.set(credentialsRef(db, userId, providerId), { accessToken: `t-${userId}-${providerId}`, refreshToken: providerId === 'meta' ? null : 'r', expiresAt: null });
       }
     }

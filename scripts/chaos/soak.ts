@@ -27,6 +27,7 @@ import {
   METRIC_MONTHS_COLLECTION,
   METRIC_TOTALS_COLLECTION,
   PROVIDER_IDS,
+  integrationDocument,
   metricMonthSchema,
   metricRowId,
   metricTotalsSchema,
@@ -130,12 +131,17 @@ async function seed(db: Firestore, sandbox: Sandbox, integrations: Integration[]
   const writer = db.bulkWriter();
   const due = Timestamp.fromMillis(Date.now() - 60_000);
   for (const i of integrations) {
-    void writer.set(integrationRef(db, i.userId, i.providerId), {
-      userId: i.userId, providerId: i.providerId, status: 'connected', accountId: i.account, timezone: 'UTC',
-      // Weekly: the late duplicate delivery must find nothing newly due, even across an hour.
-      automation: { enabled: true, cadence: 'weekly', lookbackDays },
-      nextRunAt: due, lastSyncedAt: null, lastSyncStatus: null, lastRequestedAt: null, lastError: null,
-    });
+    void writer.set(
+      integrationRef(db, i.userId, i.providerId),
+      integrationDocument({
+        userId: i.userId,
+        providerId: i.providerId,
+        accountId: i.account,
+        // Weekly: the late duplicate delivery must find nothing newly due, even across an hour.
+        automation: { enabled: true, cadence: 'weekly', lookbackDays },
+        nextRunAt: due,
+      }),
+    );
     const issued = sandbox.issueCredentials(i.providerId, i.expiring ? 120 : 3_600);
     const credentials = { accessToken: issued.accessToken, refreshToken: i.providerId === 'meta' ? null : issued.refreshToken, expiresAt: issued.expiresAt };
     if (revoke && i.revoked) sandbox.revokeCredentials(credentials);

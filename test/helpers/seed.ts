@@ -1,5 +1,5 @@
 import { Timestamp, type Firestore } from 'firebase-admin/firestore';
-import type { Cadence, IntegrationStatus, ProviderId } from '../../functions/src/schema/index.js';
+import { integrationDocument, type Cadence, type IntegrationStatus, type ProviderId } from '../../functions/src/schema/index.js';
 
 export interface SeedIntegration {
   userId: string;
@@ -19,18 +19,17 @@ export async function seedIntegrations(db: Firestore, integrations: SeedIntegrat
       users.add(i.userId);
       void writer.set(db.collection('users').doc(i.userId), { email: `${i.userId}@example.com`, displayName: i.userId, createdAt: Timestamp.now() });
     }
-    void writer.set(db.collection('users').doc(i.userId).collection('integrations').doc(i.providerId), {
-      userId: i.userId,
-      providerId: i.providerId,
-      status: i.status ?? 'connected',
-      accountId: `acct-${i.userId}-${i.providerId}`,
-      automation: { enabled: i.enabled ?? true, cadence: i.cadence ?? 'daily', lookbackDays: 28 },
-      nextRunAt: i.nextRunAt === undefined ? Timestamp.fromMillis(Date.now() - 60_000) : i.nextRunAt && Timestamp.fromDate(i.nextRunAt),
-      lastSyncedAt: null,
-      lastSyncStatus: null,
-      lastRequestedAt: null,
-      lastError: null,
-    });
+    void writer.set(
+      db.collection('users').doc(i.userId).collection('integrations').doc(i.providerId),
+      integrationDocument({
+        userId: i.userId,
+        providerId: i.providerId,
+        status: i.status ?? 'connected',
+        accountId: `acct-${i.userId}-${i.providerId}`,
+        automation: { enabled: i.enabled ?? true, cadence: i.cadence ?? 'daily', lookbackDays: 28 },
+        nextRunAt: i.nextRunAt === undefined ? Timestamp.fromMillis(Date.now() - 60_000) : i.nextRunAt && Timestamp.fromDate(i.nextRunAt),
+      }),
+    );
   }
   await writer.close();
 }

@@ -60,3 +60,27 @@ export const integrationDocumentSchema = z.object({
   providerId: providerIdSchema,
 });
 export type IntegrationDocument = z.infer<typeof integrationDocumentSchema>;
+
+/**
+ * An integration document with every field at its default (connected, automation on daily,
+ * nothing synced yet): what the demo data, the tests and the benchmarks seed, each naming only
+ * what differs.
+ */
+export function integrationDocument(fields: Pick<IntegrationDocument, 'userId' | 'providerId' | 'accountId'> & Partial<IntegrationDocument>): IntegrationDocument {
+  return {
+    status: 'connected',
+    accountName: null,
+    timezone: 'UTC',
+    currency: null,
+    loginCustomerId: null,
+    connectionId: null,
+    automation: DEFAULT_AUTOMATION,
+    nextRunAt: null,
+    lastSyncedAt: null,
+    lastSyncStatus: null,
+    lastRequestedAt: null,
+    historyLoadedAt: null,
+    lastError: null,
+    ...fields,
+  };
+}
