@@ -22,7 +22,7 @@ describe('TikTok: the account currency, asked once per connection', () => {
   it('the first sync keeps the advertiser currency on the integration; later syncs do not ask again', async () => {
     await connectIntegration(fb.db, sb.bed.sandbox, 'u1', 'tiktok');
     const integration = fb.db.doc('users/u1/integrations/tiktok');
-    assert.equal((await integration.get()).get('currency'), undefined);
+    assert.equal((await integration.get()).get('currency'), null, 'not yet known');
 
     assert.equal((await sync('u1', 'tiktok')).counts.succeeded, 1);
     const currency = accountProfile('tiktok', ACCOUNTS.tiktok.id).currency;

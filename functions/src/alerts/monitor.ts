@@ -12,7 +12,11 @@ import { scheduledIntegrations } from '../integrations/queries.js';
 import { isOpen, jobsCollection } from '../queue/index.js';
 import { loadCircuits, type PlatformCircuit } from '../scheduler/jobs.js';
 import { CADENCE_INTERVAL_MS } from '../scheduler/cadence.js';
-import { CADENCES, PROVIDER_IDS, type ProviderId } from '../schema/index.js';
+import { z } from 'zod';
+import { CADENCES, PROVIDER_IDS, integrationDocumentSchema, timestampSchema, type ProviderId } from '../schema/index.js';
+
+const runAfterOnly = z.object({ runAfter: timestampSchema });
+const staleFields = integrationDocumentSchema.pick({ userId: true, lastSyncedAt: true });
 import { backlogObservation, budgetObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
 
 export interface BacklogReading {
@@ -28,7 +32,7 @@ export async function readBacklog(db: Firestore, backlogMs: number, now: number)
     queued.where('runAfter', '<=', Timestamp.fromMillis(now)).orderBy('runAfter').select('runAfter').limit(1).get(),
     queued.where('runAfter', '<=', Timestamp.fromMillis(now - backlogMs)).count().get(),
   ]);
-  const first = oldest.docs[0]?.get('runAfter') as Timestamp | undefined;
+  const first = oldest.docs[0] ? runAfterOnly.parse(oldest.docs[0].data()).runAfter : undefined;
   return { oldestDueAt: first ? first.toMillis() : null, overdue: overdue.data().count };
 }
 
@@ -54,8 +58,9 @@ export async function readStaleIntegrations(db: Firestore, now: number): Promise
           if (stale === 0) return { stale, examples: [] };
           const some = await query.orderBy('lastSyncedAt').select('userId', 'lastSyncedAt').limit(5).get();
           const examples = some.docs.map((doc) => {
-            const last = (doc.get('lastSyncedAt') as Timestamp).toDate().toISOString().slice(0, 16).replace('T', ' ');
-            return `user ${String(doc.get('userId'))}: last successful sync ${last} UTC (${cadence})`;
+            const { userId, lastSyncedAt } = staleFields.parse(doc.data());
+            const last = lastSyncedAt?.toDate().toISOString().slice(0, 16).replace('T', ' ') ?? 'never';
+            return `user ${userId}: last successful sync ${last} UTC (${cadence})`;
           });
           return { stale, examples };
         }),

@@ -1,10 +1,11 @@
 import { Timestamp } from 'firebase-admin/firestore';
 import type { AppContext } from '../context.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { circuitsCollection } from '../queue/index.js';
-import { enqueueJob } from '../scheduler/jobs.js';
+import { enqueueJob, loadCircuits } from '../scheduler/jobs.js';
 import { requestStart } from '../scheduler/startNow.js';
-import { JOB_TASKS, PROVIDER_LABELS, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
+import { JOB_TASKS, PROVIDER_LABELS, integrationDocumentSchema, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
+
+const integrationStatusOnly = integrationDocumentSchema.pick({ status: true });
 import { integrationRef } from '../sync/store.js';
 
 /**
@@ -20,7 +21,7 @@ export async function syncNow(ctx: AppContext, userId: string, providerId: Provi
   const snap = await ref.get();
   const label = PROVIDER_LABELS[providerId];
   if (!snap.exists) throw new NotFoundError(`${label} is not connected`, 'providerId');
-  const status = snap.get('status') as string;
+  const status = integrationStatusOnly.safeParse(snap.data()).data?.status;
   if (status === 'error') throw new ConflictError(`${label} needs to be reconnected before it can sync`, 'providerId');
   if (status !== 'connected') throw new ConflictError(`${label} is not connected`, 'providerId');
   const now = Timestamp.now();
@@ -46,7 +47,7 @@ export async function syncNow(ctx: AppContext, userId: string, providerId: Provi
     requestStart(batch, db, userId);
     await batch.commit();
   }
-  const openUntil = ((await circuitsCollection(db).doc(providerId).get()).get('openUntil') as Timestamp | null | undefined)?.toMillis() ?? 0;
+  const openUntil = (await loadCircuits(db)).get(providerId)?.openUntil?.getTime() ?? 0;
   const pausedUntil = openUntil > Date.now() ? new Date(openUntil).toISOString() : null;
   return { jobId: result.jobId, jobType: 'manual-sync', duplicate: result.duplicate, pausedUntil };
 }

@@ -1,7 +1,7 @@
 import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from 'firebase-admin/firestore';
 import { GRPC, hasCode } from '../firestore/errors.js';
 import { PermanentJobError } from '../queue/index.js';
-import { PROVIDER_LABELS, providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
+import { PROVIDER_LABELS, integrationDocumentSchema, providerCredentialsSchema, type ProviderCredentials, type ProviderId } from '../schema/index.js';
 import { credentialsRef, integrationRef } from './store.js';
 
 /**
@@ -31,13 +31,11 @@ export class ConnectionChangedError extends PermanentJobError {
 /** Concurrent writers (the other lane, the owner's automation) make a fenced update fail: read again, this often. */
 const FENCED_TRIES = 5;
 
+const connectionFields = integrationDocumentSchema.pick({ status: true, connectionId: true, accountId: true });
+
 function isSameConnection(snap: DocumentSnapshot, c: JobConnection): boolean {
-  return (
-    snap.exists &&
-    snap.get('status') !== 'disconnected' &&
-    ((snap.get('connectionId') as string | null | undefined) ?? null) === c.connectionId &&
-    ((snap.get('accountId') as string | null | undefined) ?? null) === c.accountId
-  );
+  const stored = connectionFields.safeParse(snap.data());
+  return stored.success && stored.data.status !== 'disconnected' && stored.data.connectionId === c.connectionId && stored.data.accountId === c.accountId;
 }
 
 /**
