@@ -14,10 +14,10 @@ import { loadCircuits, type PlatformCircuit } from '../scheduler/jobs.js';
 import { CADENCE_INTERVAL_MS } from '../scheduler/cadence.js';
 import { z } from 'zod';
 import { CADENCES, PROVIDER_IDS, integrationDocumentSchema, timestampSchema, type ProviderId } from '../schema/index.js';
+import { backlogObservation, budgetObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
 
 const runAfterOnly = z.object({ runAfter: timestampSchema });
 const staleFields = integrationDocumentSchema.pick({ userId: true, lastSyncedAt: true });
-import { backlogObservation, budgetObservation, circuitObservation, freshnessObservation, type Observation } from './rules.js';
 
 export interface BacklogReading {
   /** The runAfter of the oldest queued job that is due; null when none is. */

@@ -4,9 +4,9 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { enqueueJob, loadCircuits } from '../scheduler/jobs.js';
 import { requestStart } from '../scheduler/startNow.js';
 import { JOB_TASKS, PROVIDER_LABELS, integrationDocumentSchema, type EnqueuedJobResponse, type ProviderId } from '../schema/index.js';
+import { integrationRef } from '../sync/store.js';
 
 const integrationStatusOnly = integrationDocumentSchema.pick({ status: true });
-import { integrationRef } from '../sync/store.js';
 
 /**
  * A user's "Sync now": enqueues a manual sync (never syncs in the request) and asks for an
