@@ -11,11 +11,11 @@
  *   When even daily runs do not fit, what is left is spread evenly over the day's remaining
  *   hours, and the integrations left due go first the next hour (the oldest first).
  */
+import { nextUtcMidnight } from '../providers/limitSignals.js';
 import { CADENCE_INTERVAL_MS, GRID_ORIGIN, nextRunAfter, stretched } from '../scheduler/cadence.js';
 import { CADENCES, type Cadence } from '../schema/index.js';
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 /** Stretch levels, mildest first: null keeps every cadence as set. */
 export const STRETCH_ORDER: readonly (Cadence | null)[] = [null, 'every6h', 'daily'];
@@ -24,7 +24,10 @@ export const STRETCH_ORDER: readonly (Cadence | null)[] = [null, 'every6h', 'dai
 export const budgetDayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
 
 /** The next midnight UTC, when a new budget day starts. */
-export const nextBudgetDay = (at: number) => Math.floor(at / DAY_MS) * DAY_MS + DAY_MS;
+export const nextBudgetDay = (at: number) => nextUtcMidnight(at);
+
+/** The start of the hour a moment falls in: the hour an allowance is for. */
+export const hourStartOf = (at: number) => Math.floor(at / HOUR_MS) * HOUR_MS;
 
 /** Boundaries of a cadence's grid in [from, to): the scheduled runs of one integration in that span. */
 export function runsBetween(cadence: Cadence, from: number, to: number): number {
@@ -73,7 +76,7 @@ function demandBetween(input: BudgetInput, floor: Cadence | null, from: number, 
 
 export function planBudget(input: BudgetInput): BudgetPlan {
   // The hourly run may start a few minutes late: its own hour's runs are still to come.
-  const hourStart = Math.floor(input.now / HOUR_MS) * HOUR_MS;
+  const hourStart = hourStartOf(input.now);
   const nextHour = hourStart + HOUR_MS;
   const dayEnd = nextBudgetDay(input.now);
   const reserve = Math.ceil(input.budget * input.reserveShare);

@@ -21,7 +21,7 @@ import {
   INTEGRATIONS_COLLECTION,
 } from '../schema/index.js';
 import { scheduledIntegrations } from '../integrations/queries.js';
-import { budgetDayOf, planBudget } from './plan.js';
+import { budgetDayOf, hourStartOf, planBudget } from './plan.js';
 
 /** Usage counters outlive their day by this much (TTL deletes them; cleanup_old_jobs is the backstop). */
 const USAGE_KEPT_MS = 3 * 86_400_000;
@@ -119,7 +119,7 @@ export function callsPerSync(providerId: ProviderId, usage: Usage): number {
 export async function planPlatformBudget(db: Firestore, providerId: ProviderId, settings: BudgetSettings, now: number): Promise<PlatformBudgetDocument | null> {
   const budget = settings.daily[providerId];
   if (budget === undefined) return null;
-  const hourStart = Math.floor(now / 3_600_000) * 3_600_000;
+  const hourStart = hourStartOf(now);
   const stored = platformBudgetDocumentSchema.safeParse((await platformBudgetRef(db, providerId).get()).data());
   if (stored.success && stored.data.hourStart.toMillis() === hourStart && stored.data.budget === budget) return stored.data;
   const [usage, integrations, dueThisHour] = await Promise.all([readUsage(db, providerId, now), countScheduled(db, providerId), countDueBefore(db, providerId, hourStart + 3_600_000)]);
